@@ -1,0 +1,241 @@
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { Channel, ChannelPrivacy, Membership } from '../../core/model';
+import type { ChannelRepository, IdempotencyRecord, Page, PageRequest } from '../../services/ports';
+import {
+  channelIndexSortKey,
+  channelKey,
+  createTokenKey,
+  ENTITY,
+  MEMBER_PREFIX,
+  memberIndexKey,
+  membershipKey,
+  privacyIndexKey,
+} from './keys';
+import { queryPage } from './paging';
+import { batchWriteAll } from './batch';
+
+type Item = Record<string, unknown>;
+
+const GSI = 'gsi1';
+
+function channelItem(channel: Channel): Item {
+  return {
+    ...channelKey(channel.channelId),
+    entity: ENTITY.channel,
+    gsi1pk: privacyIndexKey(channel.privacy),
+    gsi1sk: channelIndexSortKey(channel.channelId),
+    ...channel,
+  };
+}
+
+function toChannel(item: Item): Channel {
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, ...channel } = item;
+  return channel as unknown as Channel;
+}
+
+function membershipItem(membership: Membership): Item {
+  return {
+    ...membershipKey(membership.channelId, membership.member.arn),
+    entity: ENTITY.membership,
+    gsi1pk: memberIndexKey(membership.member.arn),
+    gsi1sk: channelIndexSortKey(membership.channelId),
+    ...membership,
+  };
+}
+
+function toMembership(item: Item): Membership {
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, ...membership } = item;
+  return membership as unknown as Membership;
+}
+
+const tablePosition = (item: Item) => ({ pk: item.pk as string, sk: item.sk as string });
+const indexPosition = (item: Item) => ({ ...tablePosition(item), gsi1pk: item.gsi1pk as string, gsi1sk: item.gsi1sk as string });
+
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+export class DynamoDbChannelRepository implements ChannelRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async createChannel(channel: Channel): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: channelItem(channel), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async getChannel(channelId: string): Promise<Channel | undefined> {
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: channelKey(channelId), ConsistentRead: true }));
+    return output.Item ? toChannel(output.Item) : undefined;
+  }
+
+  async getChannels(channelIds: readonly string[]): Promise<readonly Channel[]> {
+    const found = new Map<string, Channel>();
+    for (let start = 0; start < channelIds.length; start += 100) {
+      let keys: Item[] | undefined = channelIds.slice(start, start + 100).map(channelKey);
+      for (let attempt = 0; keys !== undefined && keys.length > 0 && attempt < 5; attempt += 1) {
+        const output = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const channel = toChannel(item);
+          found.set(channel.channelId, channel);
+        }
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined;
+      }
+    }
+    return channelIds.flatMap((id) => found.get(id) ?? []);
+  }
+
+  async deleteChannel(channelId: string): Promise<void> {
+    // The channel item goes first: from then on the channel is gone for every reader, and the
+    // memberships that follow are unreachable even if this invocation stops half way.
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: channelKey(channelId) }));
+    let startKey: Item | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': channelKey(channelId).pk, ':prefix': MEMBER_PREFIX },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      await batchWriteAll(this.client, this.tableName, (output.Items ?? []).map((key) => ({ DeleteRequest: { Key: key } })));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  listChannelsByPrivacy(privacy: ChannelPrivacy, page: PageRequest): Promise<Page<Channel>> {
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: GSI,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': privacyIndexKey(privacy) },
+      },
+      page.limit,
+      page.after,
+      toChannel,
+      indexPosition,
+    );
+  }
+
+  async recordLastMessage(channelId: string, at: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: channelKey(channelId),
+          UpdateExpression: 'SET lastMessageAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastMessageAt) OR lastMessageAt < :at)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async putMembership(membership: Membership): Promise<Membership> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: membershipItem(membership), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return membership;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getMembership(membership.channelId, membership.member.arn)) ?? membership;
+    }
+  }
+
+  async getMembership(channelId: string, userArn: string): Promise<Membership | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: membershipKey(channelId, userArn), ConsistentRead: true }),
+    );
+    return output.Item ? toMembership(output.Item) : undefined;
+  }
+
+  async deleteMembership(channelId: string, userArn: string): Promise<boolean> {
+    const output = await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: membershipKey(channelId, userArn), ReturnValues: 'ALL_OLD' }),
+    );
+    return output.Attributes !== undefined;
+  }
+
+  listMemberships(channelId: string, options: PageRequest & { readonly type?: Membership['type'] }): Promise<Page<Membership>> {
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ...(options.type !== undefined && { FilterExpression: '#type = :type', ExpressionAttributeNames: { '#type': 'type' } }),
+        ExpressionAttributeValues: {
+          ':pk': channelKey(channelId).pk,
+          ':prefix': MEMBER_PREFIX,
+          ...(options.type !== undefined && { ':type': options.type }),
+        },
+      },
+      options.limit,
+      options.after,
+      toMembership,
+      tablePosition,
+    );
+  }
+
+  listChannelIdsOfMember(userArn: string, page: PageRequest): Promise<Page<string>> {
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: GSI,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': memberIndexKey(userArn) },
+      },
+      page.limit,
+      page.after,
+      (item) => item.channelId as string,
+      indexPosition,
+    );
+  }
+
+  async claimCreateToken(creatorArn: string, token: string, record: IdempotencyRecord, expiresAt: number): Promise<IdempotencyRecord | undefined> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...createTokenKey(creatorArn, token), entity: ENTITY.createToken, ...record, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const output = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: createTokenKey(creatorArn, token), ConsistentRead: true }),
+      );
+      if (!output.Item) return this.claimCreateToken(creatorArn, token, record, expiresAt);
+      return { resourceId: output.Item.resourceId as string, requestHash: output.Item.requestHash as string };
+    }
+  }
+
+  async releaseCreateToken(creatorArn: string, token: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: createTokenKey(creatorArn, token) }));
+  }
+}

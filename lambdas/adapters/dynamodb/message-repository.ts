@@ -1,0 +1,162 @@
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { messageIdBounds } from '../../core/ids';
+import type { Message } from '../../core/model';
+import type { ListMessagesOptions, MessageRepository, Page, SendClaim } from '../../services/ports';
+import { ENTITY, MESSAGE_PREFIX, messageKey, messagePartitionKey, sendTokenKey } from './keys';
+import { queryPage } from './paging';
+import { batchWriteAll } from './batch';
+
+type Item = Record<string, unknown>;
+
+/** NON_PERSISTENT messages live only as long as delivery needs them. */
+const NON_PERSISTENT_LIFETIME_SECONDS = 15 * 60;
+
+export function messageItem(message: Message): Item {
+  return {
+    ...messageKey(message.channelId, message.messageId),
+    entity: ENTITY.message,
+    ...message,
+    ...(message.persistence === 'NON_PERSISTENT' && {
+      expiresAt: Math.floor(message.createdAt / 1000) + NON_PERSISTENT_LIFETIME_SECONDS,
+    }),
+  };
+}
+
+export function toMessage(item: Item): Message {
+  const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, ...message } = item;
+  return message as unknown as Message;
+}
+
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+export class DynamoDbMessageRepository implements MessageRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claimSendToken(channelId: string, senderArn: string, token: string, claim: SendClaim, expiresAt: number): Promise<SendClaim | undefined> {
+    const key = sendTokenKey(channelId, senderArn, token);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, entity: ENTITY.sendToken, requestHash: claim.requestHash, message: claim.message, stored: claim.stored, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    if (!output.Item) return this.claimSendToken(channelId, senderArn, token, claim, expiresAt);
+    return {
+      requestHash: output.Item.requestHash as string,
+      message: output.Item.message as Message,
+      stored: output.Item.stored === true,
+    };
+  }
+
+  async markSendTokenStored(channelId: string, senderArn: string, token: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: sendTokenKey(channelId, senderArn, token),
+        UpdateExpression: 'SET #stored = :true REMOVE #message',
+        ExpressionAttributeNames: { '#stored': 'stored', '#message': 'message' },
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+  }
+
+  async createMessage(message: Message): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: messageItem(message), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: messageKey(channelId, messageId), ConsistentRead: true }),
+    );
+    return output.Item ? toMessage(output.Item) : undefined;
+  }
+
+  async replaceMessage(message: Message, expectedRevision: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: messageItem(message),
+          ConditionExpression: '#revision = :expected',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':expected': expectedRevision },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async deleteMessage(channelId: string, messageId: string): Promise<boolean> {
+    const output = await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: messageKey(channelId, messageId), ReturnValues: 'ALL_OLD' }),
+    );
+    return output.Attributes !== undefined;
+  }
+
+  listMessages(channelId: string, options: ListMessagesOptions): Promise<Page<Message>> {
+    const lowest = `${MESSAGE_PREFIX}${options.notBefore === undefined ? '' : messageIdBounds(options.notBefore).lowest}`;
+    const highest = `${MESSAGE_PREFIX}${options.notAfter === undefined ? '~' : messageIdBounds(options.notAfter).highest}`;
+    return queryPage(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lowest AND :highest',
+        FilterExpression: '#persistence = :persistent',
+        ExpressionAttributeNames: { '#persistence': 'persistence' },
+        ExpressionAttributeValues: { ':pk': messagePartitionKey(channelId), ':lowest': lowest, ':highest': highest, ':persistent': 'PERSISTENT' },
+        ScanIndexForward: options.order === 'ASCENDING',
+        ConsistentRead: true,
+      },
+      options.limit,
+      options.after,
+      toMessage,
+      (item) => ({ pk: item.pk as string, sk: item.sk as string }),
+    );
+  }
+
+  async deleteChannelMessages(channelId: string): Promise<void> {
+    let startKey: Item | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': messagePartitionKey(channelId) },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      await batchWriteAll(this.client, this.tableName, (output.Items ?? []).map((key) => ({ DeleteRequest: { Key: key } })));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+}

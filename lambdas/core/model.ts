@@ -1,0 +1,78 @@
+/**
+ * The domain model, as the core and the repositories see it: camelCase, timestamps in epoch
+ * milliseconds. The wire shapes (PascalCase, epoch seconds or ISO-8601) live in `wire.ts`.
+ */
+export type MessageType = 'STANDARD' | 'CONTROL';
+export type MessagePersistence = 'PERSISTENT' | 'NON_PERSISTENT';
+export type MessageStatusValue = 'SENT' | 'PENDING' | 'FAILED' | 'DENIED';
+export type ChannelMode = 'UNRESTRICTED' | 'RESTRICTED';
+export type ChannelPrivacy = 'PUBLIC' | 'PRIVATE';
+export type MembershipType = 'DEFAULT' | 'HIDDEN';
+export type SortOrder = 'ASCENDING' | 'DESCENDING';
+
+export interface Identity {
+  readonly arn: string;
+  readonly name: string;
+}
+
+/** The authenticated caller of an operation: who the verified token says it is. */
+export interface Caller {
+  readonly userId: string;
+  readonly userArn: string;
+  readonly name: string;
+  readonly isAdmin: boolean;
+}
+
+export interface MessageStatus {
+  readonly value: MessageStatusValue;
+  readonly detail?: string;
+}
+
+export interface MessageAttributeValue {
+  readonly stringValues: readonly string[];
+}
+
+export interface Channel {
+  readonly channelId: string;
+  readonly name: string;
+  readonly mode: ChannelMode;
+  readonly privacy: ChannelPrivacy;
+  readonly metadata?: string;
+  readonly createdBy: Identity;
+  readonly moderatorArns: readonly string[];
+  readonly createdAt: number;
+  readonly lastUpdatedAt: number;
+  readonly lastMessageAt?: number;
+  /** The associated channel flow, if any (issue: channel flows). */
+  readonly channelFlowArn?: string;
+}
+
+export interface Membership {
+  readonly channelId: string;
+  readonly member: Identity;
+  readonly type: MembershipType;
+  readonly invitedBy: Identity;
+  readonly createdAt: number;
+  readonly lastUpdatedAt: number;
+}
+
+export interface Message {
+  readonly channelId: string;
+  readonly messageId: string;
+  readonly content: string;
+  readonly metadata?: string;
+  readonly type: MessageType;
+  readonly persistence: MessagePersistence;
+  readonly sender: Identity;
+  readonly createdAt: number;
+  readonly lastUpdatedAt: number;
+  readonly lastEditedAt?: number;
+  readonly redacted: boolean;
+  readonly status: MessageStatus;
+  readonly messageAttributes?: Readonly<Record<string, MessageAttributeValue>>;
+  readonly contentType?: string;
+  readonly subChannelId?: string;
+  readonly target?: readonly string[];
+  /** Increases with every accepted change; conditional writes name it so that no change is lost. */
+  readonly revision: number;
+}

@@ -1,0 +1,178 @@
+import type { AppInstance } from '../core/arns';
+import {
+  assertCanDeleteMessage,
+  assertCanEditMessage,
+  assertCanReadStatus,
+  assertCanRedactMessage,
+  assertCanSend,
+  assertCanViewChannel,
+  canSeeMessage,
+  type ChannelContext,
+} from '../core/access';
+import { conflict, notFound } from '../core/errors';
+import { newMessageId } from '../core/ids';
+import { DEFAULT_PAGE_SIZE } from '../core/limits';
+import { applyEdit, createMessage, redactMessage } from '../core/messages';
+import type { Caller, Message, MessageStatus, SortOrder } from '../core/model';
+import { decodeNextToken, encodeNextToken } from '../core/pagination';
+import { validateMessageId, type SendChannelMessageRequest, type UpdateChannelMessageRequest } from '../core/validation';
+import type { ChannelService, PagedResult } from './channel-service';
+import type { ChannelRepository, Clock, MessageRepository } from './ports';
+import { requestHash } from './request-hash';
+import { parseResourceArn } from '../core/arns';
+
+/** How long a SendChannelMessage ClientRequestToken is remembered. */
+const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
+export interface MessageReceipt {
+  readonly messageId: string;
+  readonly status: MessageStatus;
+}
+
+/** Messages: the use cases behind the message operations. */
+export class MessageService {
+  constructor(
+    private readonly app: AppInstance,
+    private readonly channelService: ChannelService,
+    private readonly channels: ChannelRepository,
+    private readonly messages: MessageRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async send(caller: Caller, channelArn: string, request: SendChannelMessageRequest): Promise<MessageReceipt> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    assertCanSend(context);
+    request.Target?.forEach((target, index) => parseResourceArn(this.app, 'user', target.MemberArn, `Target[${index}].MemberArn`));
+    const now = this.clock.now();
+    const message = createMessage({
+      request,
+      channel: context.channel,
+      sender: { arn: caller.userArn, name: caller.name },
+      messageId: newMessageId(now),
+      now,
+    });
+    const { channelId } = context.channel;
+    const hash = requestHash(request);
+    const earlier = await this.messages.claimSendToken(
+      channelId,
+      caller.userArn,
+      request.ClientRequestToken,
+      { requestHash: hash, message, stored: false },
+      Math.floor(now / 1000) + TOKEN_LIFETIME_SECONDS,
+    );
+    if (earlier !== undefined) return this.answerRetry(caller, channelId, request, hash, earlier);
+
+    await this.messages.createMessage(message);
+    await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
+    await this.channels.recordLastMessage(channelId, now);
+    return { messageId: message.messageId, status: message.status };
+  }
+
+  /**
+   * A send retried with the same token answers with the first message and stores nothing new. If
+   * the first attempt stopped between claiming the token and storing the message, the retry
+   * finishes it, so an accepted message is never lost.
+   */
+  private async answerRetry(
+    caller: Caller,
+    channelId: string,
+    request: SendChannelMessageRequest,
+    hash: string,
+    earlier: { readonly requestHash: string; readonly message?: Message; readonly stored: boolean },
+  ): Promise<MessageReceipt> {
+    if (earlier.requestHash !== hash) {
+      throw conflict('ClientRequestToken was already used for a different SendChannelMessage request in this channel');
+    }
+    if (!earlier.stored && earlier.message) {
+      await this.messages.createMessage(earlier.message);
+      await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
+      await this.channels.recordLastMessage(channelId, earlier.message.createdAt);
+      return { messageId: earlier.message.messageId, status: earlier.message.status };
+    }
+    const messageId = earlier.message?.messageId;
+    if (messageId === undefined) throw conflict('ClientRequestToken is being used by a request that has not finished yet');
+    const current = await this.messages.getMessage(channelId, messageId);
+    return { messageId, status: current?.status ?? earlier.message!.status };
+  }
+
+  async update(caller: Caller, channelArn: string, messageId: string, request: UpdateChannelMessageRequest): Promise<MessageReceipt> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    const message = await this.visibleMessage(context, messageId);
+    assertCanEditMessage(context, message);
+    const edited = applyEdit(message, request, this.clock.now());
+    if (!(await this.messages.replaceMessage(edited, message.revision))) {
+      throw conflict(`Message ${messageId} was changed by another request; read it again and retry`);
+    }
+    return { messageId, status: edited.status };
+  }
+
+  async get(caller: Caller, channelArn: string, messageId: string): Promise<Message> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    return this.visibleMessage(context, messageId);
+  }
+
+  async status(caller: Caller, channelArn: string, messageId: string): Promise<MessageStatus> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    validateMessageId(messageId);
+    const message = await this.messages.getMessage(context.channel.channelId, messageId);
+    if (!message) throw notFound(`Message ${messageId} does not exist in channel ${channelArn}`);
+    assertCanReadStatus(message, caller);
+    return message.status;
+  }
+
+  async list(
+    caller: Caller,
+    channelArn: string,
+    query: {
+      readonly sortOrder?: SortOrder;
+      readonly notBefore?: number;
+      readonly notAfter?: number;
+      readonly maxResults?: number;
+      readonly nextToken?: string;
+    },
+  ): Promise<PagedResult<Message>> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    assertCanViewChannel(context);
+    const { channelId } = context.channel;
+    const page = await this.messages.listMessages(channelId, {
+      order: query.sortOrder ?? 'DESCENDING',
+      limit: query.maxResults ?? DEFAULT_PAGE_SIZE,
+      ...(query.notBefore !== undefined && { notBefore: query.notBefore }),
+      ...(query.notAfter !== undefined && { notAfter: query.notAfter }),
+      ...(query.nextToken !== undefined && { after: decodeNextToken(query.nextToken, { pk: `CHANNEL#${channelId}` }) }),
+    });
+    return {
+      items: page.items.filter((message) => canSeeMessage(message, caller)),
+      ...(page.next && { nextToken: encodeNextToken(page.next) }),
+    };
+  }
+
+  async redact(caller: Caller, channelArn: string, messageId: string): Promise<void> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    const message = await this.visibleMessage(context, messageId);
+    assertCanRedactMessage(context, message);
+    if (message.redacted) return;
+    if (!(await this.messages.replaceMessage(redactMessage(message, this.clock.now()), message.revision))) {
+      throw conflict(`Message ${messageId} was changed by another request; retry the redaction`);
+    }
+  }
+
+  async delete(caller: Caller, channelArn: string, messageId: string): Promise<void> {
+    const context = await this.channelService.channelContext(caller, channelArn);
+    assertCanDeleteMessage(context);
+    validateMessageId(messageId);
+    // Deleting is idempotent, as the real service's 204 for an already deleted message suggests.
+    await this.messages.deleteMessage(context.channel.channelId, messageId);
+  }
+
+  /** The message if the caller may see it; 404 otherwise, so hidden messages do not leak existence. */
+  private async visibleMessage(context: ChannelContext, messageId: string): Promise<Message> {
+    assertCanViewChannel(context);
+    validateMessageId(messageId);
+    const message = await this.messages.getMessage(context.channel.channelId, messageId);
+    if (!message || message.persistence === 'NON_PERSISTENT' || !canSeeMessage(message, context.caller)) {
+      throw notFound(`Message ${messageId} does not exist in channel ${context.channel.channelId}`);
+    }
+    return message;
+  }
+}

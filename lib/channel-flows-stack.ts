@@ -1,0 +1,33 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ChannelFlows, type ChannelFlowsProps } from './channel-flows';
+
+/** Properties of {@link ChannelFlowsStack}: the stack's own plus those of the {@link ChannelFlows} construct. */
+export interface ChannelFlowsStackProps extends StackProps, ChannelFlowsProps {}
+
+/** One deployment of channel flows (one app instance) and its outputs. */
+export class ChannelFlowsStack extends Stack {
+  public readonly channelFlows: ChannelFlows;
+
+  constructor(scope: Construct, id: string, props: ChannelFlowsStackProps = {}) {
+    const { appInstanceId, identity, removalPolicy, ...stackProps } = props;
+    super(scope, id, stackProps);
+
+    this.channelFlows = new ChannelFlows(this, 'ChannelFlows', {
+      ...(appInstanceId !== undefined ? { appInstanceId } : {}),
+      ...(identity !== undefined ? { identity } : {}),
+      ...(removalPolicy !== undefined ? { removalPolicy } : {}),
+    });
+    const cf = this.channelFlows;
+
+    new CfnOutput(this, 'RestApiUrl', {
+      value: cf.restUrl,
+      description: 'The endpoint for @aws-sdk/client-chime-sdk-messaging',
+    });
+    new CfnOutput(this, 'AppInstanceArn', { value: cf.appInstanceArn });
+    if (cf.userPool && cf.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: cf.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: cf.userPoolClient.userPoolClientId });
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { REST_API } from '../lib/system';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './environment';
+import type { LocalFunctions } from './functions';
+
+/**
+ * Plays API Gateway REST for the local runtime: the request authorizer with its decision cache,
+ * the `{proxy+}` Lambda proxy integration with the event API Gateway builds (path decoded, as API
+ * Gateway hands it over), and the gateway responses in the Chime error shape.
+ */
+export interface LocalRoute {
+  readonly method: string;
+  readonly path: string;
+  handle(request: IncomingMessage, body: string, response: ServerResponse): Promise<void>;
+}
+
+const API_ID = 'local';
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET,POST,PUT,DELETE,OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization,Content-Type,x-amz-chime-bearer,x-amz-date,x-amz-security-token,x-amz-user-agent,x-amz-content-sha256,amz-sdk-invocation-id,amz-sdk-request',
+};
+
+/** Gateway responses, as the CDK construct configures them. */
+function gatewayError(response: ServerResponse, status: number, shape: string, code: string, message: string): void {
+  response.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': shape, ...CORS_HEADERS });
+  response.end(JSON.stringify({ Code: code, Message: message }));
+}
+
+interface CachedDecision {
+  readonly result: APIGatewayAuthorizerResult | 'Unauthorized';
+  readonly expiresAt: number;
+}
+
+export class LocalRestGateway {
+  private readonly decisions = new Map<string, CachedDecision>();
+  private readonly server: Server;
+
+  constructor(
+    private readonly functions: LocalFunctions,
+    private readonly localRoutes: readonly LocalRoute[],
+  ) {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        console.error('local REST gateway error', error);
+        if (!response.headersSent) gatewayError(response, 500, 'ServiceFailureException', 'ServiceFailure', 'Internal server error');
+        else response.end();
+      });
+    });
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('REST gateway has no TCP address');
+    return `http://${host}:${address.port}`;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = (request.method ?? 'GET').toUpperCase();
+    const body = await readBody(request);
+
+    const localRoute = this.localRoutes.find((route) => route.method === method && route.path === url.pathname);
+    if (localRoute) return localRoute.handle(request, body, response);
+
+    if (method === 'OPTIONS') {
+      response.writeHead(204, CORS_HEADERS);
+      response.end();
+      return;
+    }
+
+    const rawPath = url.pathname;
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return gatewayError(response, 400, 'BadRequestException', 'BadRequest', 'The request path is not valid percent-encoding');
+    }
+    const headers = singleValueHeaders(request);
+    const query = Object.fromEntries(url.searchParams.entries());
+    const requestId = randomUUID();
+    const methodArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${API_ID}/${REST_API.stageName}/${method}${rawPath}`;
+
+    const token = headers[Object.keys(headers).find((name) => name.toLowerCase() === REST_API.identityHeader.toLowerCase()) ?? ''];
+    if (!token) return gatewayError(response, 401, 'UnauthorizedClientException', 'Unauthorized', 'Unauthorized');
+    const decision = await this.authorize(token, {
+      type: 'REQUEST',
+      methodArn,
+      resource: '/{proxy+}',
+      path,
+      httpMethod: method,
+      headers,
+      multiValueHeaders: multiValueHeaders(request),
+      pathParameters: { proxy: path.slice(1) },
+      queryStringParameters: Object.keys(query).length > 0 ? query : null,
+      multiValueQueryStringParameters: null,
+      stageVariables: null,
+      requestContext: requestContext(method, rawPath, requestId, undefined),
+    } as unknown as APIGatewayRequestAuthorizerEvent);
+    if (decision === 'Unauthorized') return gatewayError(response, 401, 'UnauthorizedClientException', 'Unauthorized', 'Unauthorized');
+    if (!allows(decision, methodArn)) {
+      return gatewayError(response, 403, 'ForbiddenException', 'Forbidden', 'User is not authorized to access this resource');
+    }
+
+    const event: APIGatewayProxyEvent = {
+      resource: '/{proxy+}',
+      path,
+      httpMethod: method,
+      headers,
+      multiValueHeaders: multiValueHeaders(request),
+      queryStringParameters: Object.keys(query).length > 0 ? query : null,
+      multiValueQueryStringParameters: Object.keys(query).length > 0 ? multiValueQuery(url) : null,
+      pathParameters: { proxy: path.slice(1) },
+      stageVariables: null,
+      requestContext: requestContext(method, rawPath, requestId, { ...decision.context, principalId: decision.principalId }),
+      body: body === '' ? null : body,
+      isBase64Encoded: false,
+    };
+    const result = await this.functions.invoke<APIGatewayProxyResult>(REST_API.function, event);
+    response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
+    response.end(result.body);
+  }
+
+  /** Decisions are cached per token for the authorizer's TTL, as API Gateway does. */
+  private async authorize(token: string, event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult | 'Unauthorized'> {
+    const cached = this.decisions.get(token);
+    if (cached && cached.expiresAt > Date.now()) return cached.result;
+    let result: APIGatewayAuthorizerResult | 'Unauthorized';
+    try {
+      result = await this.functions.invoke<APIGatewayAuthorizerResult>(REST_API.authorizer, event);
+    } catch (error) {
+      if ((error as Error).message !== 'Unauthorized') throw error;
+      result = 'Unauthorized';
+    }
+    this.decisions.set(token, { result, expiresAt: Date.now() + REST_API.authorizerCacheSeconds * 1000 });
+    return result;
+  }
+}
+
+function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  const statements = result.policyDocument.Statement as Array<{ Effect: string; Resource?: string | string[] }>;
+  const matches = (pattern: string) => new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`).test(methodArn);
+  const applies = (statement: { Resource?: string | string[] }) => [statement.Resource ?? []].flat().some(matches);
+  return !statements.some((statement) => statement.Effect === 'Deny' && applies(statement)) && statements.some((statement) => statement.Effect === 'Allow' && applies(statement));
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function requestContext(method: string, rawPath: string, requestId: string, authorizer: Record<string, unknown> | undefined) {
+  return {
+    accountId: LOCAL_ACCOUNT_ID,
+    apiId: API_ID,
+    authorizer: authorizer ?? null,
+    httpMethod: method,
+    identity: { sourceIp: '127.0.0.1', userAgent: null },
+    path: `/${REST_API.stageName}${rawPath}`,
+    protocol: 'HTTP/1.1',
+    requestId,
+    requestTimeEpoch: Date.now(),
+    resourceId: 'proxy',
+    resourcePath: '/{proxy+}',
+    stage: REST_API.stageName,
+  } as unknown as APIGatewayProxyEvent['requestContext'];
+}
+
+function singleValueHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let index = 0; index < request.rawHeaders.length; index += 2) {
+    headers[request.rawHeaders[index] as string] = request.rawHeaders[index + 1] as string;
+  }
+  return headers;
+}
+
+function multiValueHeaders(request: IncomingMessage): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (let index = 0; index < request.rawHeaders.length; index += 2) {
+    (headers[request.rawHeaders[index] as string] ??= []).push(request.rawHeaders[index + 1] as string);
+  }
+  return headers;
+}
+
+function multiValueQuery(url: URL): Record<string, string[]> {
+  const query: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams.entries()) (query[name] ??= []).push(value);
+  return query;
+}
+
+/** API Gateway's payload limit is 10 MB; the local gateway refuses more in the same way. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('Request body exceeds 10 MB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,454 @@
+/**
+ * Holds the synthesized CloudFormation template against the system definition in lib/system.ts:
+ * every expectation about tables, functions, grants and routes is derived from that data, so a
+ * change there that the construct does not follow (or the reverse) fails here.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { App, type CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ChannelFlowsStack, type ChannelFlowsStackProps } from '../../lib/channel-flows-stack';
+import { ENV, FUNCTIONS, REST_API, TABLES, type FunctionName, type TableName } from '../../lib/system';
+
+type Json = any; // CloudFormation template fragments
+
+interface Built {
+  readonly stack: ChannelFlowsStack;
+  readonly template: Template;
+  readonly resources: Record<string, Json>;
+  /** Logical id of each table's AWS::DynamoDB::Table. */
+  readonly tableIds: Record<TableName, string>;
+  /** Logical id of each function's AWS::Lambda::Function. */
+  readonly functionIds: Record<FunctionName, string>;
+}
+
+/** Synthesizes one configuration without bundling (no esbuild run, no Docker). */
+function build(props: ChannelFlowsStackProps = {}): Built {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ChannelFlowsStack(app, 'ChannelFlowsTest', props);
+  const template = Template.fromStack(stack);
+  const cf = stack.channelFlows;
+  const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnResource);
+  return {
+    stack,
+    template,
+    resources: template.toJSON().Resources,
+    tableIds: mapValues(TABLES, (_, name) => logicalId(cf.tables[name])),
+    functionIds: mapValues(FUNCTIONS, (_, name) => logicalId(cf.functions[name])),
+  };
+}
+
+function mapValues<K extends string, V, R>(record: Readonly<Record<K, V>>, f: (value: V, key: K) => R): Record<K, R> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v as V, k as K)])) as Record<K, R>;
+}
+
+const names = <K extends string>(record: Readonly<Record<K, unknown>>) => Object.keys(record) as K[];
+
+function ofType(resources: Record<string, Json>, type: string): Array<[string, Json]> {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+/** Renders a CloudFormation string expression: `{Ref: X}` → `${X}`, `{Fn::GetAtt: [A, B]}` → `${A.B}`. */
+function render(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value?.Ref) return `\${${value.Ref}}`;
+  if (value?.['Fn::GetAtt']) return `\${${value['Fn::GetAtt'].join('.')}}`;
+  if (value?.['Fn::Join']) {
+    const [sep, parts] = value['Fn::Join'];
+    return (parts as Json[]).map(render).join(sep);
+  }
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
+/** Every logical id a CloudFormation expression refers to (Ref / Fn::GetAtt), pseudo parameters excluded. */
+function referencedIds(value: Json): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (value === null || typeof value !== 'object') return [];
+  if (typeof value.Ref === 'string') return value.Ref.startsWith('AWS::') ? [] : [value.Ref];
+  if (Array.isArray(value['Fn::GetAtt'])) return [value['Fn::GetAtt'][0]];
+  return Object.values(value).flatMap(referencedIds);
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+const DYNAMODB_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+
+/** Whether an IAM action pattern (with `*` / `?` wildcards, case-insensitive) covers the action. */
+function covers(pattern: string, action: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(action);
+}
+
+interface Grant {
+  readonly policyId: string;
+  readonly roleIds: string[];
+  readonly statement: Json;
+}
+
+/** Every Allow statement of every IAM policy in the template, with the roles it applies to. */
+function grants(resources: Record<string, Json>): Grant[] {
+  const out: Grant[] = [];
+  const add = (policyId: string, roleIds: string[], document: Json) => {
+    for (const statement of asArray(document?.Statement)) {
+      if (statement.Effect === 'Allow') out.push({ policyId, roleIds, statement });
+    }
+  };
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+      add(id, referencedIds(r.Properties.Roles ?? []), r.Properties.PolicyDocument);
+    }
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const p of asArray(r.Properties.Policies)) add(id, [id], (p as Json).PolicyDocument);
+    }
+  }
+  return out;
+}
+
+/** The role each function runs as, from its `Role: {Fn::GetAtt: [role, Arn]}`. */
+function roleOf(resources: Record<string, Json>, functionId: string): string {
+  const [roleId] = referencedIds(resources[functionId].Properties.Role);
+  assert.ok(roleId, `function ${functionId} has no role reference`);
+  return roleId;
+}
+
+const defaults = build();
+
+describe('tables', () => {
+  const { resources, tableIds } = defaults;
+
+  test('one table per entry of TABLES, and no other', () => {
+    assert.equal(ofType(resources, 'AWS::DynamoDB::Table').length + ofType(resources, 'AWS::DynamoDB::GlobalTable').length, names(TABLES).length);
+  });
+
+  for (const name of names(TABLES)) {
+    const def = TABLES[name];
+    test(`${name}: keys, on-demand billing, TTL, point-in-time recovery`, () => {
+      const p = resources[tableIds[name]].Properties;
+      assert.deepEqual(p.KeySchema, [
+        { AttributeName: def.partitionKey, KeyType: 'HASH' },
+        { AttributeName: def.sortKey, KeyType: 'RANGE' },
+      ]);
+      assert.equal(p.BillingMode, 'PAY_PER_REQUEST');
+      assert.deepEqual(p.TimeToLiveSpecification, { AttributeName: def.timeToLiveAttribute, Enabled: true });
+      assert.equal(p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, true);
+      assert.equal(resources[tableIds[name]].DeletionPolicy, 'Retain');
+      for (const key of [def.partitionKey, def.sortKey, ...def.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]) {
+        assert.deepEqual(
+          p.AttributeDefinitions.find((a: Json) => a.AttributeName === key),
+          { AttributeName: key, AttributeType: 'S' },
+          `attribute ${key} is a string`,
+        );
+      }
+    });
+
+    test(`${name}: exactly the indexes of TABLES, with their keys and ALL projection`, () => {
+      const gsis: Json[] = resources[tableIds[name]].Properties.GlobalSecondaryIndexes ?? [];
+      assert.deepEqual(gsis.map((g) => g.IndexName).sort(), def.indexes.map((i) => i.indexName).sort());
+      for (const index of def.indexes) {
+        const gsi = gsis.find((g) => g.IndexName === index.indexName);
+        assert.deepEqual(gsi.KeySchema, [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ]);
+        assert.deepEqual(gsi.Projection, { ProjectionType: 'ALL' });
+      }
+    });
+
+    test(`${name}: stream ${def.stream ?? 'absent'}, as TABLES says`, () => {
+      const spec = resources[tableIds[name]].Properties.StreamSpecification;
+      if (def.stream) assert.deepEqual(spec, { StreamViewType: def.stream });
+      else assert.equal(spec, undefined);
+    });
+  }
+
+  test('the messages table streams NEW_AND_OLD_IMAGES and the channels table has no stream', () => {
+    // The fan-out depends on these two facts; spelled out in case the loop above is ever emptied.
+    assert.equal(resources[tableIds.messages].Properties.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES');
+    assert.equal(resources[tableIds.channels].Properties.StreamSpecification, undefined);
+  });
+});
+
+describe('functions', () => {
+  const { resources, functionIds, tableIds } = defaults;
+
+  test('one function per entry of FUNCTIONS, and no other', () => {
+    assert.deepEqual(
+      ofType(resources, 'AWS::Lambda::Function').map(([id]) => id).sort(),
+      Object.values(functionIds).sort(),
+    );
+  });
+
+  test('every function runs on nodejs22.x or newer, arm64', () => {
+    for (const [id, fn] of ofType(resources, 'AWS::Lambda::Function')) {
+      const m = /^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime);
+      assert.ok(m && Number(m[1]) >= 22, `${id} runs ${fn.Properties.Runtime}`);
+      assert.deepEqual(fn.Properties.Architectures, ['arm64']);
+    }
+  });
+
+  for (const name of names(FUNCTIONS)) {
+    const def = FUNCTIONS[name];
+    test(`${name}: memory, timeout, handler, tracing and log retention from FUNCTIONS`, () => {
+      const p = resources[functionIds[name]].Properties;
+      assert.equal(p.MemorySize, def.memorySize);
+      assert.equal(p.Timeout, def.timeoutSeconds);
+      assert.equal(p.Handler, `index.${def.handler}`);
+      assert.equal(p.Description, def.description);
+      assert.deepEqual(p.TracingConfig, { Mode: 'Active' });
+      const [logGroupId] = referencedIds(p.LoggingConfig?.LogGroup);
+      assert.ok(logGroupId, 'has its own log group');
+      assert.equal(resources[logGroupId!].Properties.RetentionInDays, 30);
+    });
+
+    test(`${name}: environment names exactly the tables it reads or writes, each the right one`, () => {
+      const env: Record<string, Json> = resources[functionIds[name]].Properties.Environment.Variables;
+      assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
+      const used = new Set<TableName>([...def.reads, ...def.writes]);
+      for (const t of names(TABLES)) {
+        const value = env[TABLES[t].environmentVariable];
+        if (used.has(t)) assert.deepEqual(value, { Ref: tableIds[t] }, `${TABLES[t].environmentVariable}`);
+        else assert.equal(value, undefined, `${name} must not learn table ${t}`);
+      }
+      assert.equal(
+        render(env[ENV.appInstanceArn]),
+        'arn:${AWS::Partition}:chime:${AWS::Region}:${AWS::AccountId}:app-instance/default',
+      );
+      const jwtVars = [ENV.jwtIssuer, ENV.jwksUri, ENV.userIdClaim, ENV.nameClaim, ENV.adminClaim, ENV.adminClaimValue];
+      for (const v of jwtVars) assert.equal(v in env, def.verifiesTokens, `${v} present iff verifiesTokens`);
+    });
+  }
+});
+
+describe('IAM: least privilege from reads / writes', () => {
+  const { resources, functionIds, tableIds } = defaults;
+  const all = grants(resources);
+  const tableById = new Map(names(TABLES).map((t) => [tableIds[t], t] as const));
+  const functionByRole = new Map(names(FUNCTIONS).map((f) => [roleOf(resources, functionIds[f]), f] as const));
+  const isDynamo = (s: Json) => asArray<string>(s.Action).some((a) => covers(a, 'dynamodb:GetItem') || /^dynamodb:/i.test(a) || a === '*');
+  const isWrite = (s: Json) => asArray<string>(s.Action).some((a) => DYNAMODB_WRITE_ACTIONS.some((w) => covers(a, w)));
+  /** The tables a statement names; a resource that is not one of our tables (e.g. `*`) is `undefined`. */
+  const tablesOf = (s: Json): Array<TableName | undefined> =>
+    asArray(s.Resource).flatMap((r: Json) => {
+      const ids = referencedIds(r);
+      return ids.length === 0 ? [undefined] : ids.map((id) => tableById.get(id));
+    });
+
+  test('the grant analysis sees the write grants that exist (not vacuous)', () => {
+    const writes = all.filter((g) => isWrite(g.statement));
+    assert.ok(writes.length > 0);
+    for (const f of names(FUNCTIONS)) {
+      const role = roleOf(resources, functionIds[f]);
+      for (const t of FUNCTIONS[f].writes) {
+        assert.ok(
+          writes.some((g) => g.roleIds.includes(role) && tablesOf(g.statement).includes(t)),
+          `${f} should be able to write ${t}`,
+        );
+      }
+    }
+  });
+
+  test('every statement granting a DynamoDB write names only tables its function lists in `writes`', () => {
+    for (const g of all.filter((x) => isWrite(x.statement))) {
+      assert.ok(g.roleIds.length > 0, `${g.policyId} grants writes to no known role`);
+      for (const role of g.roleIds) {
+        const f = functionByRole.get(role);
+        assert.ok(f, `${g.policyId} lets role ${role}, which runs none of FUNCTIONS, write DynamoDB`);
+        for (const t of tablesOf(g.statement)) {
+          assert.ok(t, `${g.policyId} lets ${f} write a resource that is not a table of TABLES: ${JSON.stringify(g.statement.Resource)}`);
+          assert.ok(FUNCTIONS[f].writes.includes(t), `${f} can write table ${t}, which it does not list in writes`);
+        }
+      }
+    }
+  });
+
+  test('every DynamoDB statement names only tables its function reads or writes', () => {
+    for (const g of all.filter((x) => isDynamo(x.statement))) {
+      for (const role of g.roleIds) {
+        const f = functionByRole.get(role);
+        assert.ok(f, `${g.policyId} gives role ${role}, which runs none of FUNCTIONS, DynamoDB access`);
+        for (const t of tablesOf(g.statement)) {
+          assert.ok(t && (FUNCTIONS[f].reads.includes(t) || FUNCTIONS[f].writes.includes(t)), `${f} can reach table ${t ?? '(not ours)'}`);
+        }
+      }
+    }
+  });
+
+  test('the authorizer has no DynamoDB access at all', () => {
+    const role = roleOf(resources, functionIds[REST_API.authorizer]);
+    const statements = all.filter((g) => g.roleIds.includes(role)).map((g) => g.statement);
+    for (const s of statements) assert.ok(!isDynamo(s), `authorizer may ${JSON.stringify(s.Action)}`);
+    const managed = resources[role].Properties.ManagedPolicyArns ?? [];
+    for (const arn of managed) assert.doesNotMatch(render(arn), /dynamodb/i);
+  });
+});
+
+describe('REST API', () => {
+  const { resources, functionIds } = defaults;
+  const [[apiId]] = ofType(resources, 'AWS::ApiGateway::RestApi') as [[string, Json]];
+  const [[authorizerId, authorizer]] = ofType(resources, 'AWS::ApiGateway::Authorizer') as [[string, Json]];
+  const methods = ofType(resources, 'AWS::ApiGateway::Method').map(([, m]) => m.Properties);
+  const invokes = (uri: Json, fn: FunctionName) => referencedIds(uri).includes(functionIds[fn]);
+
+  test(`stage ${REST_API.stageName}`, () => {
+    const stages = ofType(resources, 'AWS::ApiGateway::Stage');
+    assert.deepEqual(stages.map(([, s]) => s.Properties.StageName), [REST_API.stageName]);
+  });
+
+  test('a REQUEST authorizer on the identity header, cached as REST_API says, running the authorizer function', () => {
+    assert.equal(authorizer.Properties.Type, 'REQUEST');
+    assert.equal(authorizer.Properties.IdentitySource, `method.request.header.${REST_API.identityHeader}`);
+    assert.equal(authorizer.Properties.AuthorizerResultTtlInSeconds, REST_API.authorizerCacheSeconds);
+    assert.ok(invokes(authorizer.Properties.AuthorizerUri, REST_API.authorizer));
+  });
+
+  const checkAny = (m: Json | undefined, where: string) => {
+    assert.ok(m, `ANY method on ${where}`);
+    assert.equal(m.AuthorizationType, 'CUSTOM');
+    assert.deepEqual(m.AuthorizerId, { Ref: authorizerId });
+    assert.equal(m.Integration.Type, 'AWS_PROXY');
+    assert.equal(m.Integration.IntegrationHttpMethod, 'POST');
+    assert.ok(invokes(m.Integration.Uri, REST_API.function), `${where} invokes ${REST_API.function}`);
+  };
+
+  test('a greedy {proxy+} resource under the root, ANY through the authorizer into the REST function', () => {
+    const proxies = ofType(resources, 'AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}');
+    assert.equal(proxies.length, 1);
+    const [[proxyId, proxy]] = proxies as [[string, Json]];
+    assert.deepEqual(proxy.Properties.ParentId, { 'Fn::GetAtt': [apiId, 'RootResourceId'] });
+    checkAny(methods.find((m) => m.HttpMethod === 'ANY' && m.ResourceId?.Ref === proxyId), '{proxy+}');
+  });
+
+  test('the root ANY method, through the authorizer into the REST function', () => {
+    checkAny(
+      methods.find((m) => m.HttpMethod === 'ANY' && m.ResourceId?.['Fn::GetAtt']?.[0] === apiId),
+      '/',
+    );
+  });
+
+  test('CORS preflight (OPTIONS) needs no authorizer and allows the headers the Chime SDK sends', () => {
+    const options = methods.filter((m) => m.HttpMethod === 'OPTIONS');
+    assert.equal(options.length, 2, 'on / and on {proxy+}');
+    for (const m of options) {
+      assert.equal(m.AuthorizationType, 'NONE');
+      assert.equal(m.AuthorizerId, undefined);
+      const params = m.Integration.IntegrationResponses[0].ResponseParameters;
+      assert.equal(params['method.response.header.Access-Control-Allow-Origin'], "'*'");
+      const allowed = params['method.response.header.Access-Control-Allow-Headers'].toLowerCase();
+      for (const h of ['authorization', 'content-type', 'x-amz-chime-bearer', 'x-amz-date', 'x-amz-user-agent', 'x-amz-content-sha256', 'amz-sdk-invocation-id', 'amz-sdk-request']) {
+        assert.ok(allowed.includes(h), `preflight allows ${h}`);
+      }
+    }
+  });
+
+  test('no method but the preflight skips the authorizer', () => {
+    for (const m of methods.filter((x) => x.HttpMethod !== 'OPTIONS')) assert.equal(m.AuthorizationType, 'CUSTOM');
+  });
+
+  // The Chime error shape: what @aws-sdk/client-chime-sdk-messaging turns into typed exceptions.
+  const expected: Record<string, { status?: string; errorType: string; code: string }> = {
+    UNAUTHORIZED: { status: '401', errorType: 'UnauthorizedClientException', code: 'Unauthorized' },
+    MISSING_AUTHENTICATION_TOKEN: { status: '401', errorType: 'UnauthorizedClientException', code: 'Unauthorized' },
+    ACCESS_DENIED: { status: '403', errorType: 'ForbiddenException', code: 'Forbidden' },
+    THROTTLED: { status: '429', errorType: 'ThrottledClientException', code: 'Throttled' },
+    DEFAULT_4XX: { errorType: 'BadRequestException', code: 'BadRequest' },
+    DEFAULT_5XX: { errorType: 'ServiceFailureException', code: 'ServiceFailure' },
+  };
+  const responses = new Map(ofType(resources, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+
+  for (const [type, e] of Object.entries(expected)) {
+    test(`gateway response ${type} → ${e.status ?? 'its own status'} ${e.errorType}`, () => {
+      const r = responses.get(type);
+      assert.ok(r, `${type} is customised`);
+      if (e.status) assert.equal(r.StatusCode, e.status);
+      const headers = r.ResponseParameters;
+      assert.equal(headers['gatewayresponse.header.x-amzn-ErrorType'], `'${e.errorType}'`);
+      assert.equal(headers['gatewayresponse.header.Access-Control-Allow-Origin'], "'*'");
+      assert.match(headers['gatewayresponse.header.Access-Control-Expose-Headers'], /x-amzn-ErrorType/);
+      for (const v of Object.values(headers)) assert.match(String(v), /^'.*'$/, 'static header values are single-quoted');
+      const body = r.ResponseTemplates['application/json'].replace('$context.error.messageString', JSON.stringify('a "quoted" message'));
+      assert.deepEqual(JSON.parse(body), { Code: e.code, Message: 'a "quoted" message' });
+    });
+  }
+
+  test('no account-wide CloudWatch role', () => {
+    assert.equal(ofType(resources, 'AWS::ApiGateway::Account').length, 0);
+  });
+});
+
+describe('identity', () => {
+  test('by default: a user pool without self sign-up, an SRP/password client without secret, the admin group, and their outputs', () => {
+    const { template, resources, functionIds } = defaults;
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    const [[poolId, pool]] = ofType(resources, 'AWS::Cognito::UserPool') as [[string, Json]];
+    assert.equal(pool.Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, true);
+    assert.deepEqual(pool.Properties.UsernameAttributes, ['email']);
+    const [[clientId, client]] = ofType(resources, 'AWS::Cognito::UserPoolClient') as [[string, Json]];
+    assert.equal(client.Properties.GenerateSecret, false);
+    for (const flow of ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH']) assert.ok(client.Properties.ExplicitAuthFlows.includes(flow));
+    const groups = ofType(resources, 'AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName);
+    assert.deepEqual(groups, ['AppInstanceAdmins']);
+
+    const env = resources[functionIds[REST_API.authorizer]].Properties.Environment.Variables;
+    assert.equal(render(env[ENV.jwtIssuer]), `https://cognito-idp.\${AWS::Region}.\${AWS::URLSuffix}/\${${poolId}}`);
+    assert.equal(render(env[ENV.jwksUri]), `https://cognito-idp.\${AWS::Region}.\${AWS::URLSuffix}/\${${poolId}}/.well-known/jwks.json`);
+    assert.deepEqual(env[ENV.jwtAudience], { Ref: clientId });
+    assert.equal(env[ENV.userIdClaim], 'sub');
+    assert.equal(env[ENV.adminClaim], 'cognito:groups');
+    assert.equal(env[ENV.adminClaimValue], 'AppInstanceAdmins');
+
+    const outputs = template.toJSON().Outputs;
+    assert.deepEqual(Object.keys(outputs).sort(), ['AppInstanceArn', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId']);
+    assert.equal(render(outputs.AppInstanceArn.Value), 'arn:${AWS::Partition}:chime:${AWS::Region}:${AWS::AccountId}:app-instance/default');
+  });
+
+  test('with a given issuer: no user pool, and the token-verifying functions get that issuer', () => {
+    const issuer = 'https://issuer.example.com/';
+    const { template, resources, functionIds } = build({
+      appInstanceId: 'prod-1',
+      identity: { issuer, audience: 'my-client', adminClaim: 'roles', adminClaimValue: 'chime-admin' },
+    });
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+    assert.equal(template.toJSON().Outputs.UserPoolId, undefined);
+    for (const f of names(FUNCTIONS)) {
+      const env = resources[functionIds[f]].Properties.Environment.Variables;
+      assert.match(render(env[ENV.appInstanceArn]), /:app-instance\/prod-1$/);
+      if (!FUNCTIONS[f].verifiesTokens) {
+        assert.equal(env[ENV.jwtIssuer], undefined);
+        continue;
+      }
+      assert.equal(env[ENV.jwtIssuer], issuer);
+      assert.equal(env[ENV.jwksUri], 'https://issuer.example.com/.well-known/jwks.json');
+      assert.equal(env[ENV.jwtAudience], 'my-client');
+      assert.equal(env[ENV.userIdClaim], 'sub');
+      assert.equal(env[ENV.nameClaim], 'name');
+      assert.equal(env[ENV.adminClaim], 'roles');
+      assert.equal(env[ENV.adminClaimValue], 'chime-admin');
+    }
+  });
+});
+
+describe('props validation', () => {
+  for (const bad of ['bad/id', '-leading-dash', 'x'.repeat(65), '']) {
+    test(`appInstanceId ${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 10)}…` : bad)} is refused, quoting the value`, () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      assert.throws(
+        () => new ChannelFlowsStack(app, 'Bad', { appInstanceId: bad }),
+        (e: Error) => e.message.includes(`"${bad}"`),
+      );
+    });
+  }
+
+  test('an issuer that is not an https URL is refused', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    assert.throws(() => new ChannelFlowsStack(app, 'Bad', { identity: { issuer: 'issuer.example.com' } }), /issuer\.example\.com/);
+  });
+});
