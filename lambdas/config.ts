@@ -50,3 +50,9 @@ export function tokenSettingsFromEnvironment(): TokenSettings {
     adminClaimValue: process.env[ENV.adminClaimValue] || 'AppInstanceAdmins',
   };
 }
+
+/** The @connections management endpoint of the WebSocket stage. */
+export const connectionsEndpoint = (): string => required(ENV.connectionsEndpoint);
+
+/** The URL WebSocket clients connect to. */
+export const websocketUrl = (): string => required(ENV.websocketUrl);

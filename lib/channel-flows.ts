@@ -9,19 +9,27 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import { WebSocketApi, WebSocketStage, type ThrottleSettings, type WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { UserPool, UserPoolClient, type IUserPool, type IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Architecture, Runtime, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, StartingPosition, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   ENV,
   FUNCTIONS,
+  QUEUES,
   REST_API,
+  STREAM_MAPPINGS,
   TABLES,
+  WEBSOCKET_API,
   type FunctionDefinition,
   type FunctionName,
+  type QueueName,
   type TableName,
 } from './system';
 
@@ -42,6 +50,14 @@ const CORS_ALLOW_HEADERS = [
   'amz-sdk-invocation-id',
   'amz-sdk-request',
 ];
+
+/**
+ * Default throttling of every route of the WebSocket stage (stage-wide, shared by all clients):
+ * well under the account's default of 10,000 requests/s, so that one runaway client cannot use up
+ * the account's API Gateway quota, and well above what keep-alive pings of many thousands of
+ * connections need (one ping per connection every few minutes).
+ */
+const DEFAULT_WEBSOCKET_THROTTLE: Required<ThrottleSettings> = { rateLimit: 1000, burstLimit: 2000 };
 
 /** Response headers a browser SDK must be able to read to map an error to its typed exception. */
 const CORS_EXPOSE_HEADERS = ['x-amzn-ErrorType', 'x-amzn-RequestId'];
@@ -147,6 +163,14 @@ export interface ChannelFlowsProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Default throttling of the WebSocket stage's routes ($connect, $disconnect, $default), shared
+   * by all clients.
+   *
+   * @default { rateLimit: 1000, burstLimit: 2000 }
+   */
+  readonly webSocketThrottle?: ThrottleSettings;
 }
 
 /** Identity settings with every default filled in. */
@@ -161,8 +185,10 @@ interface ResolvedIdentity {
 }
 
 /**
- * Amazon Chime SDK Messaging channel flows, self-hosted: the tables, the Lambda functions and the
- * Chime-compatible REST API, all built from the plain-data system definition in `lib/system.ts`.
+ * Amazon Chime SDK Messaging channel flows, self-hosted: the tables, the Lambda functions, the
+ * Chime-compatible REST API, the WebSocket API that carries channel events, and the stream fan-out
+ * (event source mappings and their on-failure queues), all built from the plain-data system
+ * definition in `lib/system.ts`.
  */
 export class ChannelFlows extends Construct {
   /** The app instance id of this deployment. */
@@ -182,6 +208,24 @@ export class ChannelFlows extends Construct {
 
   /** The URL of the REST API's stage: the `endpoint` to give the Chime SDK Messaging client. */
   public readonly restUrl: string;
+
+  /** The WebSocket API that carries the Chime event frames to clients. */
+  public readonly webSocketApi: WebSocketApi;
+
+  /** The WebSocket API's stage (auto-deployed). */
+  public readonly webSocketStage: WebSocketStage;
+
+  /** `wss://{api}.execute-api.{region}.{urlSuffix}/{stage}`: the URL clients connect to. */
+  public readonly webSocketUrl: string;
+
+  /** `https://{api}.execute-api.{region}.{urlSuffix}/{stage}`: the base URL of the @connections API. */
+  public readonly connectionsEndpoint: string;
+
+  /** The queues, by their name in `QUEUES`. */
+  public readonly queues: Record<QueueName, IQueue>;
+
+  /** The stream event sources, by their `id` in `STREAM_MAPPINGS`. */
+  public readonly streamMappings: Record<string, DynamoEventSource>;
 
   /** The issuer whose tokens are accepted. */
   public readonly issuer: string;
@@ -243,7 +287,7 @@ export class ChannelFlows extends Construct {
         timeToLiveAttribute: def.timeToLiveAttribute,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         removalPolicy,
-        ...(def.stream === 'NEW_AND_OLD_IMAGES' ? { stream: StreamViewType.NEW_AND_OLD_IMAGES } : {}),
+        ...(def.stream ? { stream: StreamViewType[def.stream] } : {}),
       });
       for (const index of def.indexes) {
         table.addGlobalSecondaryIndex({
@@ -256,6 +300,22 @@ export class ChannelFlows extends Construct {
       tables[name] = table;
     }
     this.tables = tables;
+
+    // WebSocket API and its stage. The routes come after the functions, which need the stage's URLs.
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      description: 'Chime SDK Messaging compatible WebSocket: channel events of the app instance',
+      routeSelectionExpression: WEBSOCKET_API.routeSelectionExpression,
+    });
+    const throttle = { ...DEFAULT_WEBSOCKET_THROTTLE, ...props.webSocketThrottle };
+    this.webSocketStage = new WebSocketStage(this, 'WebSocketStage', {
+      webSocketApi: this.webSocketApi,
+      stageName: WEBSOCKET_API.stageName,
+      autoDeploy: true,
+      throttle,
+    });
+    this.webSocketUrl = this.webSocketStage.url;
+    // Equals `https://${apiId}.execute-api.${region}.${urlSuffix}/${stageName}`.
+    this.connectionsEndpoint = this.webSocketStage.callbackUrl;
 
     // Functions
     const root = projectRoot();
@@ -288,13 +348,66 @@ export class ChannelFlows extends Construct {
           [ENV.appInstanceArn]: this.appInstanceArn,
           ...tableEnvironment(def, tables),
           ...(def.verifiesTokens ? identityEnvironment(identity) : {}),
+          ...(def.managesConnections ? { [ENV.connectionsEndpoint]: this.connectionsEndpoint } : {}),
+          ...(def.knowsWebSocketUrl ? { [ENV.websocketUrl]: this.webSocketUrl } : {}),
         },
       });
       for (const t of def.writes) tables[t].grantReadWriteData(fn);
       for (const t of def.reads) if (!def.writes.includes(t)) tables[t].grantReadData(fn);
+      // execute-api:ManageConnections on this stage's @connections/* only.
+      if (def.managesConnections) this.webSocketStage.grantManagementApiAccess(fn);
       functions[name] = fn;
     }
     this.functions = functions;
+
+    // WebSocket routes. No API Gateway authorizer on $connect: the $connect function verifies the
+    // token itself, because it may come either in the `token` query parameter or in the
+    // Sec-WebSocket-Protocol header, and an authorizer's identity source cannot say "either"
+    // (API Gateway rejects the request before the authorizer runs when any listed source is missing).
+    const twoWay: readonly string[] = WEBSOCKET_API.twoWayRoutes;
+    const routes: WebSocketRoute[] = [];
+    for (const [routeKey, fnName] of Object.entries(WEBSOCKET_API.routes) as Array<[string, FunctionName]>) {
+      routes.push(
+        this.webSocketApi.addRoute(routeKey, {
+          // Not 'Default': that id clashes with the $default route's own construct.
+          integration: new WebSocketLambdaIntegration(`${pascal(routeKey)}Integration`, functions[fnName]),
+          returnResponse: twoWay.includes(routeKey),
+        }),
+      );
+    }
+    // The stage's first automatic deployment then already holds every route.
+    this.webSocketStage.node.addDependency(...routes);
+
+    // Queues
+    const queues = {} as Record<QueueName, Queue>;
+    for (const [name, def] of entries(QUEUES)) {
+      queues[name] = new Queue(this, `${pascal(name)}Queue`, {
+        retentionPeriod: Duration.days(def.retentionDays),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+    }
+    this.queues = queues;
+
+    // DynamoDB stream → Lambda mappings. DynamoEventSource grants the stream read to the mapped
+    // function only, and SqsDlq lets that function's role send to the on-failure queue.
+    const streamMappings: Record<string, DynamoEventSource> = {};
+    for (const m of STREAM_MAPPINGS) {
+      if (streamMappings[m.id]) throw new Error(`Duplicate stream mapping id "${m.id}"`);
+      const source = new DynamoEventSource(tables[m.table], {
+        startingPosition: StartingPosition[m.startingPosition],
+        batchSize: m.batchSize,
+        maxBatchingWindow: Duration.seconds(m.maximumBatchingWindowSeconds),
+        bisectBatchOnError: m.bisectBatchOnFunctionError,
+        retryAttempts: m.maximumRetryAttempts,
+        maxRecordAge: Duration.seconds(m.maximumRecordAgeSeconds),
+        reportBatchItemFailures: m.reportBatchItemFailures,
+        onFailure: new SqsDlq(queues[m.onFailure]),
+      });
+      functions[m.function].addEventSource(source);
+      streamMappings[m.id] = source;
+    }
+    this.streamMappings = streamMappings;
 
     // REST API: one greedy proxy resource (ARNs hold slashes once API Gateway decodes the path).
     this.restApi = new RestApi(this, 'RestApi', {

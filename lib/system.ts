@@ -5,7 +5,7 @@
  * holds the synthesized stack against it.
  */
 
-export type TableName = 'channels' | 'messages';
+export type TableName = 'channels' | 'messages' | 'connections';
 
 export interface IndexDefinition {
   readonly indexName: string;
@@ -26,13 +26,17 @@ export interface TableDefinition {
 }
 
 export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
-  /** Channels and their memberships: everything a channel's access rules are read from. */
+  /**
+   * Channels and their memberships: everything a channel's access rules are read from. Its stream
+   * carries membership changes to the fan-out.
+   */
   channels: {
     environmentVariable: 'CHANNELS_TABLE_NAME',
     partitionKey: 'pk',
     sortKey: 'sk',
     indexes: [{ indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
     timeToLiveAttribute: 'expiresAt',
+    stream: 'NEW_AND_OLD_IMAGES',
   },
   /** Messages, keyed by channel and time-ordered message id, plus send idempotency tokens. */
   messages: {
@@ -43,9 +47,21 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
     timeToLiveAttribute: 'expiresAt',
     stream: 'NEW_AND_OLD_IMAGES',
   },
+  /**
+   * WebSocket connections, and per user the set of connections that have been told
+   * SESSION_ESTABLISHED, which is what the fan-out reads, by key, in batches of 100 users.
+   */
+  connections: {
+    environmentVariable: 'CONNECTIONS_TABLE_NAME',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    indexes: [],
+    timeToLiveAttribute: 'expiresAt',
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
 };
 
-export type FunctionName = 'restApi' | 'authorizer';
+export type FunctionName = 'restApi' | 'authorizer' | 'wsConnect' | 'wsDisconnect' | 'wsDefault' | 'sessionOpener' | 'fanout';
 
 export interface FunctionDefinition {
   readonly description: string;
@@ -58,6 +74,13 @@ export interface FunctionDefinition {
   readonly writes: readonly TableName[];
   /** Whether the function needs the token verification settings (issuer, audience, JWKS, claims). */
   readonly verifiesTokens: boolean;
+  /**
+   * Whether the function posts to or deletes WebSocket connections through the @connections API
+   * (it then gets `ENV.connectionsEndpoint` and `execute-api:ManageConnections` on the WebSocket stage).
+   */
+  readonly managesConnections: boolean;
+  /** Whether the function needs `ENV.websocketUrl`, the URL clients connect to. */
+  readonly knowsWebSocketUrl: boolean;
 }
 
 export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
@@ -70,6 +93,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     reads: ['channels', 'messages'],
     writes: ['channels', 'messages'],
     verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: true,
   },
   authorizer: {
     description: 'Verifies the bearer JWT of REST requests against the issuer JWKS',
@@ -80,6 +105,68 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     reads: [],
     writes: [],
     verifiesTokens: true,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+  },
+  wsConnect: {
+    description: 'WebSocket $connect: verifies the token and records the connection against its AppInstanceUser',
+    entry: 'lambdas/handlers/ws-connect.ts',
+    handler: 'handler',
+    memorySize: 256,
+    timeoutSeconds: 5,
+    reads: [],
+    writes: ['connections'],
+    verifiesTokens: true,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+  },
+  wsDisconnect: {
+    description: 'WebSocket $disconnect: forgets the connection',
+    entry: 'lambdas/handlers/ws-disconnect.ts',
+    handler: 'handler',
+    memorySize: 256,
+    timeoutSeconds: 5,
+    reads: [],
+    writes: ['connections'],
+    verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+  },
+  wsDefault: {
+    description: 'WebSocket $default: answers keep-alive pings so clients can stay under the idle timeout',
+    entry: 'lambdas/handlers/ws-default.ts',
+    handler: 'handler',
+    memorySize: 128,
+    timeoutSeconds: 3,
+    reads: [],
+    writes: [],
+    verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+  },
+  sessionOpener: {
+    description: 'Sends SESSION_ESTABLISHED to each new connection, then enrols it for channel events',
+    entry: 'lambdas/handlers/session-opener.ts',
+    handler: 'handler',
+    memorySize: 256,
+    timeoutSeconds: 30,
+    reads: ['connections'],
+    writes: ['connections'],
+    verifiesTokens: false,
+    managesConnections: true,
+    knowsWebSocketUrl: false,
+  },
+  fanout: {
+    description: 'Turns message and membership changes into typed Chime events on the right WebSocket connections',
+    entry: 'lambdas/handlers/fanout.ts',
+    handler: 'handler',
+    memorySize: 1024,
+    timeoutSeconds: 60,
+    reads: ['channels', 'connections'],
+    writes: ['connections'],
+    verifiesTokens: false,
+    managesConnections: true,
+    knowsWebSocketUrl: false,
   },
 };
 
@@ -94,8 +181,82 @@ export const REST_API = {
   stageName: 'v1',
 } as const;
 
+/** The WebSocket API (API Gateway WebSocket): route key to function. */
+export const WEBSOCKET_API = {
+  stageName: 'v1',
+  routeSelectionExpression: '$request.body.action',
+  routes: {
+    $connect: 'wsConnect',
+    $disconnect: 'wsDisconnect',
+    $default: 'wsDefault',
+  } satisfies Record<string, FunctionName>,
+  /** Routes whose function's return value is sent back to the client (two-way). */
+  twoWayRoutes: ['$default'],
+  /** The query parameter that may carry the JWT; the `Sec-WebSocket-Protocol` header is the other way. */
+  tokenQueryParameter: 'token',
+  /** API Gateway's hard limits, which the local runtime enforces too. */
+  maxConnectionSeconds: 2 * 60 * 60,
+  idleTimeoutSeconds: 10 * 60,
+  maxFrameBytes: 128 * 1024,
+} as const;
+
+export type QueueName = 'streamFailures';
+
+export interface QueueDefinition {
+  readonly description: string;
+  readonly retentionDays: number;
+}
+
+/** Queues: where stream batches that exhausted their retries are recorded for an operator. */
+export const QUEUES: Readonly<Record<QueueName, QueueDefinition>> = {
+  streamFailures: {
+    description: 'On-failure destination of the stream event source mappings: batches that ran out of retries',
+    retentionDays: 14,
+  },
+};
+
+export interface StreamMappingDefinition {
+  /** A stable id, used for construct ids and in the local runtime's logs. */
+  readonly id: string;
+  readonly table: TableName;
+  readonly function: FunctionName;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Split a failing batch in two and retry each half, to isolate a bad record. */
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly maximumRetryAttempts: number;
+  readonly maximumRecordAgeSeconds: number;
+  /** The function answers `{batchItemFailures}` so one bad record does not hold back the rest. */
+  readonly reportBatchItemFailures: boolean;
+  readonly onFailure: QueueName;
+}
+
+const STREAM_DEFAULTS = {
+  batchSize: 100,
+  maximumBatchingWindowSeconds: 0,
+  startingPosition: 'TRIM_HORIZON',
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 60 * 60,
+  reportBatchItemFailures: true,
+  onFailure: 'streamFailures',
+} as const;
+
+/** DynamoDB stream → Lambda event source mappings. */
+export const STREAM_MAPPINGS: readonly StreamMappingDefinition[] = [
+  { id: 'MessageEvents', table: 'messages', function: 'fanout', ...STREAM_DEFAULTS },
+  { id: 'MembershipEvents', table: 'channels', function: 'fanout', ...STREAM_DEFAULTS },
+  // A SESSION_ESTABLISHED that comes late is worth nothing: give up on such records after a minute.
+  { id: 'SessionEvents', table: 'connections', function: 'sessionOpener', ...STREAM_DEFAULTS, batchSize: 25, maximumRecordAgeSeconds: 60 },
+];
+
 /** Names of the environment variables shared by functions, the construct and the local runtime. */
 export const ENV = {
+  /** Base URL of the @connections management API, including the stage (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+  connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  /** The wss:// URL clients connect to; GetMessagingSessionEndpoint answers with it. */
+  websocketUrl: 'WEBSOCKET_URL',
   appInstanceArn: 'APP_INSTANCE_ARN',
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',

@@ -4,11 +4,13 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyR
 import { REST_API } from '../lib/system';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './environment';
 import type { LocalFunctions } from './functions';
+import { multiValueHeaders, singleValueHeaders } from './http-events';
 
 /**
  * Plays API Gateway REST for the local runtime: the request authorizer with its decision cache,
- * the `{proxy+}` Lambda proxy integration with the event API Gateway builds (path decoded, as API
- * Gateway hands it over), and the gateway responses in the Chime error shape.
+ * the `{proxy+}` Lambda proxy integration with the event API Gateway builds, and the gateway
+ * responses in the Chime error shape. As in captures of real REST API events, `path` keeps the
+ * client's percent-encoding while `pathParameters.proxy` is decoded.
  */
 export interface LocalRoute {
   readonly method: string;
@@ -99,7 +101,7 @@ export class LocalRestGateway {
       type: 'REQUEST',
       methodArn,
       resource: '/{proxy+}',
-      path,
+      path: rawPath,
       httpMethod: method,
       headers,
       multiValueHeaders: multiValueHeaders(request),
@@ -116,7 +118,7 @@ export class LocalRestGateway {
 
     const event: APIGatewayProxyEvent = {
       resource: '/{proxy+}',
-      path,
+      path: rawPath,
       httpMethod: method,
       headers,
       multiValueHeaders: multiValueHeaders(request),
@@ -175,21 +177,7 @@ function requestContext(method: string, rawPath: string, requestId: string, auth
   } as unknown as APIGatewayProxyEvent['requestContext'];
 }
 
-function singleValueHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (let index = 0; index < request.rawHeaders.length; index += 2) {
-    headers[request.rawHeaders[index] as string] = request.rawHeaders[index + 1] as string;
-  }
-  return headers;
-}
 
-function multiValueHeaders(request: IncomingMessage): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
-  for (let index = 0; index < request.rawHeaders.length; index += 2) {
-    (headers[request.rawHeaders[index] as string] ??= []).push(request.rawHeaders[index + 1] as string);
-  }
-  return headers;
-}
 
 function multiValueQuery(url: URL): Record<string, string[]> {
   const query: Record<string, string[]> = {};

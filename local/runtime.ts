@@ -7,6 +7,9 @@ import { applyLambdaEnvironment, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './enviro
 import { LocalFunctions } from './functions';
 import { LocalRestGateway, type LocalRoute } from './rest-gateway';
 import { createLocalTokenIssuer, LOCAL_ADMIN_GROUP, LOCAL_AUDIENCE } from './token-issuer';
+import { LocalWebSocketGateway } from './websocket-gateway';
+import { startEventSourceMappings } from './event-source-mapping';
+import { LocalQueues } from './queues';
 
 /**
  * The whole system on one machine: DynamoDB (dynalite), the REST API with its authorizer, and the
@@ -15,6 +18,8 @@ import { createLocalTokenIssuer, LOCAL_ADMIN_GROUP, LOCAL_AUDIENCE } from './tok
 export interface LocalRuntimeOptions {
   /** TCP port of the REST API; 0 picks a free one. */
   readonly port: number;
+  /** TCP port of the WebSocket API; 0 (the default) picks a free one. */
+  readonly websocketPort?: number;
   readonly host?: string;
   /** Keep the data on disk in this directory; in memory when absent. */
   readonly dataDir?: string;
@@ -23,7 +28,10 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   readonly restUrl: string;
+  readonly websocketUrl: string;
   readonly appInstanceArn: string;
+  /** The local DynamoDB endpoint and physical table names, for inspection and tests. */
+  readonly dynamodb: { readonly endpoint: string; readonly tables: Readonly<Record<TableName, string>> };
   stop(): Promise<void>;
 }
 
@@ -36,10 +44,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // Routes that exist only locally: the token issuer. They are filled in once the port is known.
   const localRoutes: LocalRoute[] = [];
   const gateway = new LocalRestGateway(functions, localRoutes);
+  const webSocketGateway = new LocalWebSocketGateway(functions);
   let restUrl: string;
   try {
     restUrl = await gateway.listen(options.port, host);
+    await webSocketGateway.listen(options.websocketPort ?? 0, host);
   } catch (error) {
+    await gateway.stop();
     await dynamo.stop();
     throw error;
   }
@@ -50,6 +61,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     [ENV.appInstanceArn]: appInstanceArn(app),
+    [ENV.websocketUrl]: webSocketGateway.websocketUrl,
+    [ENV.connectionsEndpoint]: webSocketGateway.connectionsEndpoint,
     [ENV.jwtIssuer]: issuerUrl,
     [ENV.jwtAudience]: LOCAL_AUDIENCE,
     [ENV.jwksUri]: `${issuerUrl}/.well-known/jwks.json`,
@@ -60,7 +73,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...Object.fromEntries((Object.keys(TABLES) as TableName[]).map((table) => [TABLES[table].environmentVariable, dynamo.tableNames[table]])),
   });
 
+  // Stream records reach the handlers through the event source mappings of lib/system.ts; batches
+  // that run out of retries land in the local stand-in of their dead-letter queue.
+  const queues = new LocalQueues();
+  const streamMappings = startEventSourceMappings({
+    streams: dynamo.streams,
+    queues,
+    invoke: (name, event) => functions.invoke(name, event),
+  });
+
   localRoutes.push(
+    {
+      method: 'GET',
+      path: '/local/queues/streamFailures',
+      handle: async (_request, _body, response) => sendJson(response, 200, { Messages: queues.receiveAll('streamFailures') }),
+    },
     {
       method: 'GET',
       path: '/local/.well-known/jwks.json',
@@ -91,9 +118,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   return {
     restUrl,
+    websocketUrl: webSocketGateway.websocketUrl,
     appInstanceArn: appInstanceArn(app),
+    dynamodb: { endpoint: dynamo.endpoint, tables: dynamo.tableNames },
     async stop() {
+      await webSocketGateway.stop();
       await gateway.stop();
+      await streamMappings.stop();
       await dynamo.stop();
     },
   };

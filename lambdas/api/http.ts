@@ -40,11 +40,11 @@ export function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
 }
 
 /**
- * API Gateway hands the function a path whose %2F are already decoded. Decoding once more is a
- * no-op for such a path (ARNs and ids hold no `%`) and makes the handler correct for raw paths too.
+ * API Gateway REST hands the function the path as the client encoded it (ARNs arrive as
+ * `arn%3Aaws%3Achime…%2Fchannel%2F…`). It is decoded exactly once: a `%` that survives decoding is
+ * a literal one, which no ARN or id may hold, so validation refuses it.
  */
 function decodePath(path: string): string {
-  if (!path.includes('%')) return path;
   try {
     return decodeURIComponent(path);
   } catch {

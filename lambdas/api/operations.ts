@@ -29,6 +29,8 @@ export interface OperationResult {
 
 export interface Services {
   readonly app: AppInstance;
+  /** The WebSocket URL clients connect to for events. */
+  readonly websocketUrl: string;
   readonly channels: ChannelService;
   readonly messages: MessageService;
 }
@@ -168,6 +170,11 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     parseRequest(subChannelQuerySchema, request.query);
     await messages.delete(bearerCaller(request), label(labels, 0), label(labels, 1));
     return { status: 204 };
+  },
+
+  /** The URL of the WebSocket API; a developer API in Chime, open to every authenticated caller here. */
+  async GetMessagingSessionEndpoint({ websocketUrl }) {
+    return { status: 200, body: { Endpoint: { Url: websocketUrl } } };
   },
 
   async RedactChannelMessage({ messages }, request, labels) {

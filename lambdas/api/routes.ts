@@ -21,7 +21,8 @@ export type OperationName =
   | 'GetChannelMessage'
   | 'UpdateChannelMessage'
   | 'DeleteChannelMessage'
-  | 'RedactChannelMessage';
+  | 'RedactChannelMessage'
+  | 'GetMessagingSessionEndpoint';
 
 interface Binding {
   readonly method: string;
@@ -34,6 +35,7 @@ const CHANNEL = '/channels/(.+?)';
 const ID = '([^/]+)';
 
 const BINDINGS: readonly Binding[] = [
+  { method: 'GET', path: /^\/endpoints\/messaging-session$/, operation: 'GetMessagingSessionEndpoint' },
   { method: 'GET', path: /^\/channels$/, query: ['scope', 'app-instance-user-memberships'], operation: 'ListChannelMembershipsForAppInstanceUser' },
   { method: 'POST', path: /^\/channels$/, operation: 'CreateChannel' },
   { method: 'GET', path: /^\/channels$/, operation: 'ListChannels' },

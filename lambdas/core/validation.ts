@@ -159,7 +159,7 @@ export function validateMessageId(messageId: string): string {
 export function parseRequest<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input ?? {}, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.slice(0, 5).map(describeIssue);
+  const problems = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue));
   throw badRequest(problems.join('; '));
 }
 
@@ -172,8 +172,8 @@ function fieldName(path: readonly PropertyKey[]): string {
   return name === '' ? 'The request body' : name;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = fieldName(issue.path);
+function describeIssue(issue: z.core.$ZodIssue, fieldOverride?: string): string {
+  const field = fieldOverride ?? fieldName(issue.path);
   switch (issue.code) {
     case 'invalid_type':
       if (issue.expected === 'undefined') return issue.message;
@@ -197,8 +197,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_format':
       if (issue.format === 'regex' && !issue.message.startsWith('Invalid')) return `${field} ${issue.message}`;
       return `${field} must match ${issue.format === 'regex' ? (issue as { pattern?: string }).pattern ?? 'the pattern' : issue.format}`;
+    case 'invalid_key': {
+      // A map key that breaks its rule: describe the key's own problem (its length limit, say).
+      const keyIssue = issue.issues[0];
+      if (keyIssue === undefined) return `${field}: ${issue.message}`;
+      return describeIssue(keyIssue, `${fieldName(issue.path.slice(0, -1))} key ${describeValue(issue.input)}`);
+    }
     case 'invalid_union':
-    case 'invalid_key':
     case 'invalid_element':
     case 'unrecognized_keys':
     case 'not_multiple_of':

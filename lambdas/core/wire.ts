@@ -41,14 +41,15 @@ export function toWireChannelSummary(app: AppInstance, channel: Channel) {
   };
 }
 
-export function toWireMembership(app: AppInstance, membership: Membership) {
+/** ChannelMembership, as DescribeChannelMembership returns it and membership events carry it. */
+export function toWireMembership(app: AppInstance, membership: Membership, format: TimestampFormat = 'epoch-seconds') {
   return {
     InvitedBy: toWireIdentity(membership.invitedBy),
     Type: membership.type,
     Member: toWireIdentity(membership.member),
     ChannelArn: channelArn(app, membership.channelId),
-    CreatedTimestamp: timestamp(membership.createdAt, 'epoch-seconds'),
-    LastUpdatedTimestamp: timestamp(membership.lastUpdatedAt, 'epoch-seconds'),
+    CreatedTimestamp: timestamp(membership.createdAt, format),
+    LastUpdatedTimestamp: timestamp(membership.lastUpdatedAt, format),
   };
 }
 
@@ -89,3 +90,4 @@ export function toWireMessage(app: AppInstance, message: Message, format: Timest
 
 /** ChannelMessageSummary, as ListChannelMessages returns it. */
 export const toWireMessageSummary = (message: Message) => messageCore(message, 'epoch-seconds');
+

@@ -6,7 +6,7 @@ import { DynamoDbMessageRepository } from '../adapters/dynamodb/message-reposito
 import { errorResponse, jsonResponse, toApiRequest } from '../api/http';
 import { OPERATIONS, type Services } from '../api/operations';
 import { matchRoute } from '../api/routes';
-import { appInstanceFromEnvironment, tableName } from '../config';
+import { appInstanceFromEnvironment, tableName, websocketUrl } from '../config';
 import { isChimeError } from '../core/errors';
 import { ChannelService } from '../services/channel-service';
 import { MessageService } from '../services/message-service';
@@ -21,7 +21,7 @@ function createServices(): Services {
   const messageRepository = new DynamoDbMessageRepository(client, tableName('messages'));
   const channels = new ChannelService(app, channelRepository, messageRepository, systemClock);
   const messages = new MessageService(app, channels, channelRepository, messageRepository, systemClock);
-  return { app, channels, messages };
+  return { app, websocketUrl: websocketUrl(), channels, messages };
 }
 
 const services = createServices();

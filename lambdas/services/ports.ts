@@ -51,7 +51,7 @@ export interface ChannelRepository {
 
 export interface SendClaim {
   readonly requestHash: string;
-  /** The message as first accepted, kept until it is stored, so a retry can finish a crashed send. */
+  /** The message as first accepted, so a retry can finish a crashed send or answer with the stored message's id. */
   readonly message: Message;
   readonly stored: boolean;
 }
@@ -88,3 +88,36 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+export interface Connection {
+  readonly connectionId: string;
+  readonly userArn: string;
+  readonly connectedAt: number;
+  /** Epoch seconds after which API Gateway will have closed the connection. */
+  readonly expiresAt: number;
+}
+
+export interface ConnectionRepository {
+  recordConnection(connection: Connection): Promise<void>;
+  /** Forgets a connection entirely; resolves the forgotten connection, if it was known. */
+  forgetConnection(connectionId: string): Promise<Connection | undefined>;
+  /** Removes a connection id from its user's established set (the connection item may be gone already). */
+  withdrawConnection(userArn: string, connectionId: string): Promise<void>;
+  /** Adds a connection, told SESSION_ESTABLISHED, to the set the fan-out reads for its user. */
+  enrolConnection(connection: Connection): Promise<void>;
+  /** The established connection ids of each user, read by key in batches of 100 users. */
+  establishedConnections(userArns: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;
+}
+
+export type PostOutcome = 'DELIVERED' | 'GONE';
+
+/** Posts frames to WebSocket connections (API Gateway's @connections API). */
+export interface ConnectionNotifier {
+  /** Resolves GONE when the connection no longer exists; rejects on any other failure. */
+  post(connectionId: string, frame: string): Promise<PostOutcome>;
+}
+
+/** Channel members, page by page, by key. */
+export interface MemberDirectory {
+  memberArnPages(channelId: string): AsyncIterable<readonly string[]>;
+}

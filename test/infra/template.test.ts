@@ -8,7 +8,18 @@ import assert from 'node:assert/strict';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ChannelFlowsStack, type ChannelFlowsStackProps } from '../../lib/channel-flows-stack';
-import { ENV, FUNCTIONS, REST_API, TABLES, type FunctionName, type TableName } from '../../lib/system';
+import {
+  ENV,
+  FUNCTIONS,
+  QUEUES,
+  REST_API,
+  STREAM_MAPPINGS,
+  TABLES,
+  WEBSOCKET_API,
+  type FunctionName,
+  type QueueName,
+  type TableName,
+} from '../../lib/system';
 
 type Json = any; // CloudFormation template fragments
 
@@ -20,6 +31,11 @@ interface Built {
   readonly tableIds: Record<TableName, string>;
   /** Logical id of each function's AWS::Lambda::Function. */
   readonly functionIds: Record<FunctionName, string>;
+  /** Logical id of each queue's AWS::SQS::Queue. */
+  readonly queueIds: Record<QueueName, string>;
+  /** Logical ids of the AWS::ApiGatewayV2::Api (WebSocket) and its AWS::ApiGatewayV2::Stage. */
+  readonly webSocketApiId: string;
+  readonly webSocketStageId: string;
 }
 
 /** Synthesizes one configuration without bundling (no esbuild run, no Docker). */
@@ -35,6 +51,9 @@ function build(props: ChannelFlowsStackProps = {}): Built {
     resources: template.toJSON().Resources,
     tableIds: mapValues(TABLES, (_, name) => logicalId(cf.tables[name])),
     functionIds: mapValues(FUNCTIONS, (_, name) => logicalId(cf.functions[name])),
+    queueIds: mapValues(QUEUES, (_, name) => logicalId(cf.queues[name])),
+    webSocketApiId: logicalId(cf.webSocketApi),
+    webSocketStageId: logicalId(cf.webSocketStage),
   };
 }
 
@@ -80,6 +99,31 @@ const DYNAMODB_WRITE_ACTIONS = [
   'dynamodb:PartiQLUpdate',
   'dynamodb:PartiQLDelete',
 ];
+
+/** What a DynamoDB stream consumer needs on the stream itself (dynamodb:ListStreams takes no resource). */
+const DYNAMODB_STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+
+/**
+ * What an IAM statement's Resource entry points at: one of our tables (its ARN, or `{arn}/index/*`),
+ * one table's stream (`{Fn::GetAtt: [table, StreamArn]}`), or anything else (`*`, another service).
+ * A table ARN or `{arn}/index/*` cannot match a stream ARN (`{arn}/stream/{label}`).
+ */
+type Target = { kind: 'table' | 'stream'; table: TableName } | { kind: 'other'; resource: Json };
+
+function classify(resource: Json, tableById: ReadonlyMap<string, TableName>): Target {
+  const getAtt = (v: Json): [string, string] | undefined => (Array.isArray(v?.['Fn::GetAtt']) ? (v['Fn::GetAtt'] as [string, string]) : undefined);
+  const direct = getAtt(resource);
+  const table = direct && tableById.get(direct[0]);
+  if (direct && table && direct[1] === 'Arn') return { kind: 'table', table };
+  if (direct && table && direct[1] === 'StreamArn') return { kind: 'stream', table };
+  const join = resource?.['Fn::Join'];
+  if (Array.isArray(join) && join[0] === '' && Array.isArray(join[1]) && join[1].length === 2) {
+    const head = getAtt(join[1][0]);
+    const indexOf = head && tableById.get(head[0]);
+    if (head && indexOf && head[1] === 'Arn' && join[1][1] === '/index/*') return { kind: 'table', table: indexOf };
+  }
+  return { kind: 'other', resource };
+}
 
 /** Whether an IAM action pattern (with `*` / `?` wildcards, case-insensitive) covers the action. */
 function covers(pattern: string, action: string): boolean {
@@ -169,10 +213,18 @@ describe('tables', () => {
     });
   }
 
-  test('the messages table streams NEW_AND_OLD_IMAGES and the channels table has no stream', () => {
-    // The fan-out depends on these two facts; spelled out in case the loop above is ever emptied.
-    assert.equal(resources[tableIds.messages].Properties.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES');
-    assert.equal(resources[tableIds.channels].Properties.StreamSpecification, undefined);
+  test('every table a STREAM_MAPPINGS entry reads streams NEW_AND_OLD_IMAGES', () => {
+    // The fan-out compares old and new images; spelled out in case the loop above is ever emptied.
+    assert.ok(STREAM_MAPPINGS.length > 0);
+    for (const m of STREAM_MAPPINGS) {
+      assert.equal(TABLES[m.table].stream, 'NEW_AND_OLD_IMAGES', `TABLES.${m.table}.stream`);
+      assert.equal(resources[tableIds[m.table]].Properties.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES', m.id);
+    }
+  });
+
+  test('streams exactly on the tables with `stream` in TABLES', () => {
+    const streamed = ofType(resources, 'AWS::DynamoDB::Table').filter(([, r]) => r.Properties.StreamSpecification).map(([id]) => id);
+    assert.deepEqual(streamed.sort(), names(TABLES).filter((t) => TABLES[t].stream).map((t) => tableIds[t]).sort());
   });
 });
 
@@ -224,6 +276,15 @@ describe('functions', () => {
       const jwtVars = [ENV.jwtIssuer, ENV.jwksUri, ENV.userIdClaim, ENV.nameClaim, ENV.adminClaim, ENV.adminClaimValue];
       for (const v of jwtVars) assert.equal(v in env, def.verifiesTokens, `${v} present iff verifiesTokens`);
     });
+
+    test(`${name}: ${ENV.connectionsEndpoint} iff managesConnections, ${ENV.websocketUrl} iff knowsWebSocketUrl, both of the WebSocket stage`, () => {
+      const env: Record<string, Json> = resources[functionIds[name]].Properties.Environment.Variables;
+      const host = `\${${defaults.webSocketApiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${WEBSOCKET_API.stageName}`;
+      if (def.managesConnections) assert.equal(render(env[ENV.connectionsEndpoint]), `https://${host}`);
+      else assert.equal(env[ENV.connectionsEndpoint], undefined);
+      if (def.knowsWebSocketUrl) assert.equal(render(env[ENV.websocketUrl]), `wss://${host}`);
+      else assert.equal(env[ENV.websocketUrl], undefined);
+    });
   }
 });
 
@@ -234,12 +295,10 @@ describe('IAM: least privilege from reads / writes', () => {
   const functionByRole = new Map(names(FUNCTIONS).map((f) => [roleOf(resources, functionIds[f]), f] as const));
   const isDynamo = (s: Json) => asArray<string>(s.Action).some((a) => covers(a, 'dynamodb:GetItem') || /^dynamodb:/i.test(a) || a === '*');
   const isWrite = (s: Json) => asArray<string>(s.Action).some((a) => DYNAMODB_WRITE_ACTIONS.some((w) => covers(a, w)));
-  /** The tables a statement names; a resource that is not one of our tables (e.g. `*`) is `undefined`. */
-  const tablesOf = (s: Json): Array<TableName | undefined> =>
-    asArray(s.Resource).flatMap((r: Json) => {
-      const ids = referencedIds(r);
-      return ids.length === 0 ? [undefined] : ids.map((id) => tableById.get(id));
-    });
+  const targetsOf = (s: Json): Target[] => asArray(s.Resource).map((r: Json) => classify(r, tableById));
+  /** The tables a statement names; a resource that is not one of our tables or indexes (a stream, `*`) is `undefined`. */
+  const tablesOf = (s: Json): Array<TableName | undefined> => targetsOf(s).map((t) => (t.kind === 'table' ? t.table : undefined));
+  const mappedTables = (f: FunctionName) => new Set(STREAM_MAPPINGS.filter((m) => m.function === f).map((m) => m.table));
 
   test('the grant analysis sees the write grants that exist (not vacuous)', () => {
     const writes = all.filter((g) => isWrite(g.statement));
@@ -269,15 +328,95 @@ describe('IAM: least privilege from reads / writes', () => {
     }
   });
 
-  test('every DynamoDB statement names only tables its function reads or writes', () => {
+  test('every DynamoDB statement on a table or its indexes names only tables its function reads or writes', () => {
     for (const g of all.filter((x) => isDynamo(x.statement))) {
       for (const role of g.roleIds) {
         const f = functionByRole.get(role);
         assert.ok(f, `${g.policyId} gives role ${role}, which runs none of FUNCTIONS, DynamoDB access`);
-        for (const t of tablesOf(g.statement)) {
-          assert.ok(t && (FUNCTIONS[f].reads.includes(t) || FUNCTIONS[f].writes.includes(t)), `${f} can reach table ${t ?? '(not ours)'}`);
+        for (const t of targetsOf(g.statement)) {
+          if (t.kind !== 'table') continue;
+          assert.ok(FUNCTIONS[f].reads.includes(t.table) || FUNCTIONS[f].writes.includes(t.table), `${f} can reach table ${t.table}`);
         }
       }
+    }
+  });
+
+  test('every other DynamoDB statement is the stream read of a STREAM_MAPPINGS entry of its function', () => {
+    for (const g of all.filter((x) => isDynamo(x.statement))) {
+      const targets = targetsOf(g.statement);
+      if (targets.every((t) => t.kind === 'table')) continue;
+      assert.ok(targets.every((t) => t.kind !== 'table'), `${g.policyId} mixes tables and other resources in one statement`);
+      const actions = asArray<string>(g.statement.Action);
+      for (const role of g.roleIds) {
+        const f = functionByRole.get(role)!;
+        assert.ok(f, `${g.policyId}: role ${role} runs none of FUNCTIONS`);
+        for (const t of targets) {
+          if (t.kind === 'stream') {
+            assert.ok(mappedTables(f).has(t.table), `${f} can read the stream of ${t.table} but no STREAM_MAPPINGS entry maps it there`);
+            for (const a of actions) assert.ok(DYNAMODB_STREAM_READ_ACTIONS.includes(a), `${f} may ${a} on the stream of ${t.table}`);
+          } else {
+            // ListStreams is list-only and takes no resource, so `*` is its only form; it reads no record.
+            assert.deepEqual(actions, ['dynamodb:ListStreams'], `${f} may ${JSON.stringify(actions)} on ${JSON.stringify(t.kind === 'other' ? t.resource : t)}`);
+            assert.equal(g.statement.Resource, '*');
+            assert.ok(mappedTables(f).size > 0, `${f} may list streams but consumes none`);
+          }
+        }
+      }
+    }
+  });
+
+  test('dynamodb:GetRecords etc. reach a table\'s stream for exactly the functions STREAM_MAPPINGS maps to it', () => {
+    const granted = new Set<string>();
+    for (const g of all) {
+      const actions = asArray<string>(g.statement.Action);
+      for (const needed of DYNAMODB_STREAM_READ_ACTIONS) {
+        if (!actions.some((a) => covers(a, needed))) continue;
+        for (const t of targetsOf(g.statement)) {
+          // A table ARN or `{arn}/index/*` (CDK's grantReadData lists GetRecords there) cannot match `{arn}/stream/...`.
+          if (t.kind === 'table') continue;
+          assert.equal(t.kind, 'stream', `${g.policyId} allows ${needed} on ${JSON.stringify(t.kind === 'other' ? t.resource : t)}, which may be any stream`);
+          for (const role of g.roleIds) granted.add(`${functionByRole.get(role)} ${t.table} ${needed}`);
+        }
+      }
+    }
+    const expected = new Set(STREAM_MAPPINGS.flatMap((m) => DYNAMODB_STREAM_READ_ACTIONS.map((a) => `${m.function} ${m.table} ${a}`)));
+    assert.deepEqual([...granted].sort(), [...expected].sort());
+  });
+
+  test('execute-api:ManageConnections only for functions with managesConnections, on the WebSocket stage\'s @connections only', () => {
+    const manage = all.filter((g) => asArray<string>(g.statement.Action).some((a) => covers(a, 'execute-api:ManageConnections')));
+    const holders = new Set<FunctionName>();
+    const expectedArn =
+      `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${defaults.webSocketApiId}}/${WEBSOCKET_API.stageName}/*/@connections/*`;
+    for (const g of manage) {
+      assert.deepEqual(asArray(g.statement.Action), ['execute-api:ManageConnections'], `${g.policyId} grants no other execute-api action with it`);
+      assert.deepEqual(asArray(g.statement.Resource).map(render), [expectedArn]);
+      for (const role of g.roleIds) {
+        const f = functionByRole.get(role);
+        assert.ok(f && FUNCTIONS[f].managesConnections, `${f ?? role} may manage connections`);
+        holders.add(f);
+      }
+    }
+    assert.deepEqual([...holders].sort(), names(FUNCTIONS).filter((f) => FUNCTIONS[f].managesConnections).sort());
+  });
+
+  test('no statement allows every action, or every action of a service', () => {
+    for (const g of all) {
+      for (const a of asArray<string>(g.statement.Action)) assert.doesNotMatch(a, /^(\*|[a-z0-9-]+:\*)$/i, `${g.policyId} allows ${a}`);
+    }
+  });
+
+  test('only the functions whose stream mappings fail over to a queue may send to it', () => {
+    const { queueIds } = defaults;
+    for (const q of names(QUEUES)) {
+      const senders = new Set<FunctionName>();
+      for (const g of all) {
+        if (!asArray<string>(g.statement.Action).some((a) => covers(a, 'sqs:SendMessage'))) continue;
+        if (!referencedIds(g.statement.Resource).includes(queueIds[q])) continue;
+        for (const role of g.roleIds) senders.add(functionByRole.get(role)!);
+      }
+      const expected = new Set(STREAM_MAPPINGS.filter((m) => m.onFailure === q).map((m) => m.function));
+      assert.deepEqual([...senders].sort(), [...expected].sort(), q);
     }
   });
 
@@ -383,6 +522,133 @@ describe('REST API', () => {
   });
 });
 
+describe('WebSocket API', () => {
+  const { resources, functionIds, webSocketApiId, webSocketStageId } = defaults;
+  const routeEntries = Object.entries(WEBSOCKET_API.routes) as Array<[string, FunctionName]>;
+  const twoWay: readonly string[] = WEBSOCKET_API.twoWayRoutes;
+  const routes = ofType(resources, 'AWS::ApiGatewayV2::Route');
+  const routeFor = (key: string) => routes.find(([, r]) => r.Properties.RouteKey === key);
+
+  test('one WebSocket API with the route selection expression of WEBSOCKET_API', () => {
+    const apis = ofType(resources, 'AWS::ApiGatewayV2::Api');
+    assert.deepEqual(apis.map(([id]) => id), [webSocketApiId]);
+    const p = resources[webSocketApiId].Properties;
+    assert.equal(p.ProtocolType, 'WEBSOCKET');
+    assert.equal(p.RouteSelectionExpression, WEBSOCKET_API.routeSelectionExpression);
+  });
+
+  test(`one auto-deployed stage ${WEBSOCKET_API.stageName}, throttled, deployed once its routes exist`, () => {
+    const stages = ofType(resources, 'AWS::ApiGatewayV2::Stage');
+    assert.deepEqual(stages.map(([id]) => id), [webSocketStageId]);
+    const stage = resources[webSocketStageId];
+    assert.equal(stage.Properties.StageName, WEBSOCKET_API.stageName);
+    assert.deepEqual(stage.Properties.ApiId, { Ref: webSocketApiId });
+    assert.equal(stage.Properties.AutoDeploy, true);
+    const settings = stage.Properties.DefaultRouteSettings;
+    assert.ok(settings.ThrottlingRateLimit > 0 && settings.ThrottlingBurstLimit > 0, JSON.stringify(settings));
+    for (const [id] of routes) assert.ok(asArray(stage.DependsOn).includes(id), `stage waits for route ${id}`);
+  });
+
+  test('exactly the routes of WEBSOCKET_API, none behind an API Gateway authorizer', () => {
+    assert.deepEqual(routes.map(([, r]) => r.Properties.RouteKey).sort(), routeEntries.map(([k]) => k).sort());
+    for (const [, r] of routes) assert.equal(r.Properties.AuthorizationType, 'NONE');
+    assert.equal(ofType(resources, 'AWS::ApiGatewayV2::Authorizer').length, 0);
+  });
+
+  test('so the $connect function verifies tokens itself', () => {
+    assert.equal(FUNCTIONS[WEBSOCKET_API.routes.$connect].verifiesTokens, true);
+  });
+
+  for (const [key, fn] of routeEntries) {
+    test(`${key} → ${fn}: Lambda proxy integration, invokable by this API only`, () => {
+      const found = routeFor(key);
+      assert.ok(found, `route ${key}`);
+      const [integrationId] = referencedIds(found[1].Properties.Target);
+      assert.equal(render(found[1].Properties.Target), `integrations/\${${integrationId}}`);
+      const integration = resources[integrationId!];
+      assert.equal(integration.Type, 'AWS::ApiGatewayV2::Integration');
+      assert.equal(integration.Properties.IntegrationType, 'AWS_PROXY');
+      assert.deepEqual(referencedIds(integration.Properties.IntegrationUri), [functionIds[fn]]);
+      const permissions = ofType(resources, 'AWS::Lambda::Permission')
+        .map(([, p]) => p.Properties)
+        .filter((p) => referencedIds(p.FunctionName).includes(functionIds[fn]) && p.Principal === 'apigateway.amazonaws.com');
+      assert.ok(permissions.length > 0, `${fn} may be invoked by API Gateway`);
+      for (const p of permissions) {
+        assert.equal(p.Action, 'lambda:InvokeFunction');
+        // Any stage of this API, this route only.
+        assert.equal(render(p.SourceArn), `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${webSocketApiId}}/*${key}`);
+      }
+    });
+
+    test(`${key}: ${twoWay.includes(key) ? 'two-way (route response)' : 'one-way (no route response)'}, as WEBSOCKET_API.twoWayRoutes says`, () => {
+      const [routeId, route] = routeFor(key)!;
+      const responses = ofType(resources, 'AWS::ApiGatewayV2::RouteResponse').filter(([, r]) => r.Properties.RouteId?.Ref === routeId);
+      if (twoWay.includes(key)) {
+        assert.equal(route.Properties.RouteResponseSelectionExpression, '$default');
+        assert.deepEqual(responses.map(([, r]) => r.Properties.RouteResponseKey), ['$default']);
+      } else {
+        assert.equal(route.Properties.RouteResponseSelectionExpression, undefined);
+        assert.equal(responses.length, 0);
+      }
+    });
+  }
+});
+
+describe('stream event source mappings', () => {
+  const { resources, tableIds, functionIds, queueIds } = defaults;
+  const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+
+  test('one AWS::Lambda::EventSourceMapping per STREAM_MAPPINGS entry, and no other', () => {
+    assert.equal(mappings.length, STREAM_MAPPINGS.length);
+    assert.equal(new Set(STREAM_MAPPINGS.map((m) => m.id)).size, STREAM_MAPPINGS.length, 'ids are unique');
+    assert.deepEqual(Object.keys(defaults.stack.channelFlows.streamMappings).sort(), STREAM_MAPPINGS.map((m) => m.id).sort());
+  });
+
+  for (const m of STREAM_MAPPINGS) {
+    test(`${m.id}: ${m.table} stream → ${m.function}, batching, retries and on-failure queue from STREAM_MAPPINGS`, () => {
+      const found = mappings.filter(
+        ([, r]) =>
+          JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableIds[m.table], 'StreamArn'] }) &&
+          JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ Ref: functionIds[m.function] }),
+      );
+      assert.equal(found.length, 1, `one mapping from the ${m.table} stream to ${m.function}`);
+      const p = found[0]![1].Properties;
+      assert.equal(p.BatchSize, m.batchSize);
+      assert.equal(p.MaximumBatchingWindowInSeconds, m.maximumBatchingWindowSeconds);
+      assert.equal(p.StartingPosition, m.startingPosition);
+      assert.equal(p.BisectBatchOnFunctionError, m.bisectBatchOnFunctionError);
+      assert.equal(p.MaximumRetryAttempts, m.maximumRetryAttempts);
+      assert.equal(p.MaximumRecordAgeInSeconds, m.maximumRecordAgeSeconds);
+      assert.deepEqual(p.FunctionResponseTypes, m.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined);
+      assert.deepEqual(p.DestinationConfig, { OnFailure: { Destination: { 'Fn::GetAtt': [queueIds[m.onFailure], 'Arn'] } } });
+      assert.notEqual(p.Enabled, false);
+    });
+  }
+});
+
+describe('queues', () => {
+  const { resources, queueIds } = defaults;
+
+  test('one queue per entry of QUEUES, and no other', () => {
+    assert.deepEqual(ofType(resources, 'AWS::SQS::Queue').map(([id]) => id).sort(), Object.values(queueIds).sort());
+  });
+
+  for (const name of names(QUEUES)) {
+    test(`${name}: retention of ${QUEUES[name].retentionDays} days, SQS-managed encryption, TLS only`, () => {
+      const p = resources[queueIds[name]].Properties;
+      assert.equal(p.MessageRetentionPeriod, QUEUES[name].retentionDays * 24 * 60 * 60);
+      assert.equal(p.SqsManagedSseEnabled, true);
+      assert.equal(p.KmsMasterKeyId, undefined);
+      const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, q]) => referencedIds(q.Properties.Queues).includes(queueIds[name]));
+      const denyPlain = policies
+        .flatMap(([, q]) => asArray<Json>(q.Properties.PolicyDocument.Statement))
+        .find((st) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+      assert.ok(denyPlain, 'requests without TLS are denied');
+      assert.deepEqual(denyPlain.Principal, { AWS: '*' });
+    });
+  }
+});
+
 describe('identity', () => {
   test('by default: a user pool without self sign-up, an SRP/password client without secret, the admin group, and their outputs', () => {
     const { template, resources, functionIds } = defaults;
@@ -405,7 +671,18 @@ describe('identity', () => {
     assert.equal(env[ENV.adminClaimValue], 'AppInstanceAdmins');
 
     const outputs = template.toJSON().Outputs;
-    assert.deepEqual(Object.keys(outputs).sort(), ['AppInstanceArn', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId']);
+    const queueOutputs = names(QUEUES).map((q) => `${q[0]!.toUpperCase()}${q.slice(1)}QueueUrl`);
+    assert.deepEqual(
+      Object.keys(outputs).sort(),
+      ['AppInstanceArn', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', ...queueOutputs].sort(),
+    );
+    assert.equal(
+      render(outputs.WebSocketUrl.Value),
+      `wss://\${${defaults.webSocketApiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${WEBSOCKET_API.stageName}`,
+    );
+    for (const q of names(QUEUES)) {
+      assert.deepEqual(outputs[`${q[0]!.toUpperCase()}${q.slice(1)}QueueUrl`].Value, { Ref: defaults.queueIds[q] });
+    }
     assert.equal(render(outputs.AppInstanceArn.Value), 'arn:${AWS::Partition}:chime:${AWS::Region}:${AWS::AccountId}:app-instance/default');
   });
 
@@ -446,6 +723,13 @@ describe('props validation', () => {
       );
     });
   }
+
+  test('webSocketThrottle overrides the stage throttling, the rest keeps its default', () => {
+    const { resources, webSocketStageId } = build({ webSocketThrottle: { rateLimit: 10 } });
+    const settings = resources[webSocketStageId].Properties.DefaultRouteSettings;
+    assert.equal(settings.ThrottlingRateLimit, 10);
+    assert.equal(settings.ThrottlingBurstLimit, defaults.resources[defaults.webSocketStageId].Properties.DefaultRouteSettings.ThrottlingBurstLimit);
+  });
 
   test('an issuer that is not an https URL is refused', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -1,5 +1,4 @@
 import {
-  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -9,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Channel, ChannelPrivacy, Membership } from '../../core/model';
-import type { ChannelRepository, IdempotencyRecord, Page, PageRequest } from '../../services/ports';
+import type { ChannelRepository, IdempotencyRecord, MemberDirectory, Page, PageRequest } from '../../services/ports';
 import {
   channelIndexSortKey,
   channelKey,
@@ -21,7 +20,7 @@ import {
   privacyIndexKey,
 } from './keys';
 import { queryPage } from './paging';
-import { batchWriteAll } from './batch';
+import { batchGetAll, batchWriteAll } from './batch';
 
 type Item = Record<string, unknown>;
 
@@ -52,7 +51,7 @@ function membershipItem(membership: Membership): Item {
   };
 }
 
-function toMembership(item: Item): Membership {
+export function toMembership(item: Item): Membership {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, ...membership } = item;
   return membership as unknown as Membership;
 }
@@ -62,7 +61,7 @@ const indexPosition = (item: Item) => ({ ...tablePosition(item), gsi1pk: item.gs
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
-export class DynamoDbChannelRepository implements ChannelRepository {
+export class DynamoDbChannelRepository implements ChannelRepository, MemberDirectory {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -86,18 +85,8 @@ export class DynamoDbChannelRepository implements ChannelRepository {
   }
 
   async getChannels(channelIds: readonly string[]): Promise<readonly Channel[]> {
-    const found = new Map<string, Channel>();
-    for (let start = 0; start < channelIds.length; start += 100) {
-      let keys: Item[] | undefined = channelIds.slice(start, start + 100).map(channelKey);
-      for (let attempt = 0; keys !== undefined && keys.length > 0 && attempt < 5; attempt += 1) {
-        const output = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const channel = toChannel(item);
-          found.set(channel.channelId, channel);
-        }
-        keys = output.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined;
-      }
-    }
+    const items = await batchGetAll(this.client, this.tableName, [...new Set(channelIds)].map(channelKey));
+    const found = new Map(items.map((item) => [item.channelId as string, toChannel(item)]));
     return channelIds.flatMap((id) => found.get(id) ?? []);
   }
 
@@ -197,6 +186,25 @@ export class DynamoDbChannelRepository implements ChannelRepository {
       toMembership,
       tablePosition,
     );
+  }
+
+  /** Member ARNs straight from the sort keys: a key-only read, about 4,000 members a page. */
+  async *memberArnPages(channelId: string): AsyncIterable<readonly string[]> {
+    let startKey: Item | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': channelKey(channelId).pk, ':prefix': MEMBER_PREFIX },
+          ProjectionExpression: 'sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const arns = (output.Items ?? []).map((item) => (item.sk as string).slice(MEMBER_PREFIX.length));
+      if (arns.length > 0) yield arns;
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
   }
 
   listChannelIdsOfMember(userArn: string, page: PageRequest): Promise<Page<string>> {

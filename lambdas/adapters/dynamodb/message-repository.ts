@@ -71,8 +71,9 @@ export class DynamoDbMessageRepository implements MessageRepository {
       new UpdateCommand({
         TableName: this.tableName,
         Key: sendTokenKey(channelId, senderArn, token),
-        UpdateExpression: 'SET #stored = :true REMOVE #message',
-        ExpressionAttributeNames: { '#stored': 'stored', '#message': 'message' },
+        // The message stays in the token item: a retry after the send completed answers with its MessageId.
+        UpdateExpression: 'SET #stored = :true',
+        ExpressionAttributeNames: { '#stored': 'stored' },
         ExpressionAttributeValues: { ':true': true },
       }),
     );

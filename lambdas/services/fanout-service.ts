@@ -1,0 +1,87 @@
+import type { AppInstance } from '../core/arns';
+import type { Audience, ChimeEvent } from '../core/channel-events';
+import { eventFrame } from '../core/frames';
+import { forEachWithConcurrency } from './concurrency';
+import type { ConnectionNotifier, ConnectionRepository, MemberDirectory } from './ports';
+
+export interface FanoutOptions {
+  /** Posts in flight at once, per event. */
+  readonly concurrency?: number;
+}
+
+export interface DeliveryReport {
+  readonly delivered: number;
+  readonly gone: number;
+}
+
+/** Users whose connections are looked up with one BatchGetItem. */
+const USERS_PER_LOOKUP = 100;
+
+/**
+ * Delivers events to every established connection of their audience. Members are read page by page
+ * and their connections 100 users at a time, all by key, so the requests for one event grow with
+ * members / 100; posts run with bounded concurrency. A connection that is gone is forgotten; any
+ * other failure fails the event once every other connection has been tried, so that the stream
+ * retries it (a retried event is the same frame again, which clients can recognise by MessageId).
+ */
+export class FanoutService {
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly app: AppInstance,
+    private readonly members: MemberDirectory,
+    private readonly connections: ConnectionRepository,
+    private readonly notifier: ConnectionNotifier,
+    options: FanoutOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 32;
+  }
+
+  async publish(event: ChimeEvent): Promise<DeliveryReport> {
+    const frame = eventFrame(this.app, event);
+    let delivered = 0;
+    let gone = 0;
+    const failures: unknown[] = [];
+    for await (const users of this.audiencePages(event.audience)) {
+      for (let start = 0; start < users.length; start += USERS_PER_LOOKUP) {
+        const connectionsByUser = await this.connections.establishedConnections(users.slice(start, start + USERS_PER_LOOKUP));
+        const targets = [...connectionsByUser].flatMap(([userArn, ids]) => ids.map((connectionId) => ({ userArn, connectionId })));
+        failures.push(
+          ...(await forEachWithConcurrency(targets, this.concurrency, async ({ userArn, connectionId }) => {
+            if ((await this.notifier.post(connectionId, frame)) === 'DELIVERED') {
+              delivered += 1;
+              return;
+            }
+            gone += 1;
+            await this.forgetGone(userArn, connectionId);
+          })),
+        );
+      }
+    }
+    if (failures.length > 0) {
+      throw new AggregateError(failures, `${event.eventType}: ${failures.length} of ${delivered + gone + failures.length} posts failed`);
+    }
+    return { delivered, gone };
+  }
+
+  private async forgetGone(userArn: string, connectionId: string): Promise<void> {
+    // The connection item may already have expired; the user's set must lose the id either way.
+    if ((await this.connections.forgetConnection(connectionId)) === undefined) {
+      await this.connections.withdrawConnection(userArn, connectionId);
+    }
+  }
+
+  private async *audiencePages(audience: Audience): AsyncIterable<readonly string[]> {
+    if (audience.kind === 'USERS') {
+      yield audience.userArns;
+      return;
+    }
+    const seen = new Set<string>();
+    for await (const page of this.members.memberArnPages(audience.channelId)) {
+      page.forEach((arn) => seen.add(arn));
+      yield page;
+    }
+    const others = audience.alsoUserArns.filter((arn) => !seen.has(arn));
+    if (others.length > 0) yield others;
+  }
+}
