@@ -43,7 +43,8 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
     environmentVariable: 'MESSAGES_TABLE_NAME',
     partitionKey: 'pk',
     sortKey: 'sk',
-    indexes: [],
+    // Sparse: only messages waiting for a processor carry these, so the sweep reads just those.
+    indexes: [{ indexName: 'pending', partitionKey: 'pendingPartition', sortKey: 'pendingDeadline' }],
     timeToLiveAttribute: 'expiresAt',
     stream: 'NEW_AND_OLD_IMAGES',
   },
@@ -61,7 +62,17 @@ export const TABLES: Readonly<Record<TableName, TableDefinition>> = {
   },
 };
 
-export type FunctionName = 'restApi' | 'authorizer' | 'wsConnect' | 'wsDisconnect' | 'wsDefault' | 'sessionOpener' | 'fanout';
+export type FunctionName =
+  | 'restApi'
+  | 'authorizer'
+  | 'wsConnect'
+  | 'wsDisconnect'
+  | 'wsDefault'
+  | 'sessionOpener'
+  | 'fanout'
+  | 'processorOutcome'
+  | 'pendingSweeper'
+  | 'moderationProcessor';
 
 export interface FunctionDefinition {
   readonly description: string;
@@ -81,6 +92,17 @@ export interface FunctionDefinition {
   readonly managesConnections: boolean;
   /** Whether the function needs `ENV.websocketUrl`, the URL clients connect to. */
   readonly knowsWebSocketUrl: boolean;
+  /**
+   * Whether the function hands messages to processors (asynchronous `lambda:InvokeFunction`, limited
+   * to functions named with the processor prefix) and so needs the flow settings (`ENV.flowTimeoutSeconds`,
+   * `ENV.processorPrefix`).
+   */
+  readonly invokesProcessors: boolean;
+  /**
+   * A fixed function name, for functions other teams or flows name by ARN (the shipped processor);
+   * `{prefix}` stands for the processor prefix. Other functions get generated names.
+   */
+  readonly functionName?: string;
 }
 
 export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
@@ -95,6 +117,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: true,
+    invokesProcessors: true,
   },
   authorizer: {
     description: 'Verifies the bearer JWT of REST requests against the issuer JWKS',
@@ -107,6 +130,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: true,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    invokesProcessors: false,
   },
   wsConnect: {
     description: 'WebSocket $connect: verifies the token and records the connection against its AppInstanceUser',
@@ -119,6 +143,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: true,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    invokesProcessors: false,
   },
   wsDisconnect: {
     description: 'WebSocket $disconnect: forgets the connection',
@@ -131,6 +156,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    invokesProcessors: false,
   },
   wsDefault: {
     description: 'WebSocket $default: answers keep-alive pings so clients can stay under the idle timeout',
@@ -143,6 +169,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    invokesProcessors: false,
   },
   sessionOpener: {
     description: 'Sends SESSION_ESTABLISHED to each new connection, then enrols it for channel events',
@@ -155,6 +182,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: true,
     knowsWebSocketUrl: false,
+    invokesProcessors: false,
   },
   fanout: {
     description: 'Turns message and membership changes into typed Chime events on the right WebSocket connections',
@@ -167,6 +195,47 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: true,
     knowsWebSocketUrl: false,
+    invokesProcessors: false,
+  },
+  processorOutcome: {
+    description: "Writes back a processor's answer (on-success destination) or its failure (on-failure destination)",
+    entry: 'lambdas/handlers/processor-outcome.ts',
+    handler: 'handler',
+    memorySize: 256,
+    timeoutSeconds: 30,
+    reads: ['channels', 'messages'],
+    writes: ['messages'],
+    verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+    invokesProcessors: true,
+  },
+  pendingSweeper: {
+    description: 'Ends every message still PENDING past its flow timeout: FAILED, or SENT unprocessed under CONTINUE',
+    entry: 'lambdas/handlers/pending-sweeper.ts',
+    handler: 'handler',
+    memorySize: 256,
+    timeoutSeconds: 60,
+    reads: ['channels', 'messages'],
+    writes: ['messages'],
+    verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+    invokesProcessors: true,
+  },
+  moderationProcessor: {
+    description: 'The shipped channel flow processor: denies deny-listed words, replaces e-mail addresses with [email]',
+    entry: 'lambdas/processors/moderation.ts',
+    handler: 'handler',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    reads: [],
+    writes: [],
+    verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+    invokesProcessors: false,
+    functionName: '{prefix}moderation',
   },
 };
 
@@ -174,6 +243,11 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
 export const REST_API = {
   function: 'restApi' as FunctionName,
   authorizer: 'authorizer' as FunctionName,
+  /**
+   * Processors call ChannelFlowCallback under this prefix (`{restUrl}/callbacks/channels/{arn}?operation=channel-flow-callback`),
+   * a `{proxy+}` resource authorized by IAM (SigV4 for `execute-api`), not by user tokens.
+   */
+  callbackPathPrefix: '/callbacks',
   /** The header that carries `Bearer <jwt>`; the authorizer's identity source. */
   identityHeader: 'Authorization',
   /** Seconds API Gateway caches an authorizer decision for one token. */
@@ -251,8 +325,43 @@ export const STREAM_MAPPINGS: readonly StreamMappingDefinition[] = [
   { id: 'SessionEvents', table: 'connections', function: 'sessionOpener', ...STREAM_DEFAULTS, batchSize: 25, maximumRecordAgeSeconds: 60 },
 ];
 
+/**
+ * Channel flow processors: Lambda functions of other teams, invoked asynchronously. The invoking
+ * role may invoke only functions whose names start with the prefix, in the deployment's account
+ * and region; the construct gives each registered processor the async-invoke settings below, with
+ * both destinations pointing at `outcomeFunction`.
+ */
+export const PROCESSORS = {
+  defaultPrefix: 'channel-flow-',
+  outcomeFunction: 'processorOutcome' as FunctionName,
+  asyncInvoke: {
+    maximumRetryAttempts: 2,
+    /** Shorter than the default flow timeout, so that Lambda gives up (on-failure) before the sweep. */
+    maximumEventAgeSeconds: 240,
+  },
+  /** How long a message may stay PENDING before the sweep ends it (a construct prop). */
+  defaultFlowTimeoutSeconds: 300,
+  /** Processors the project ships and deploys by default: flow processor name → function. */
+  shipped: { moderation: 'moderationProcessor' } as Readonly<Record<string, FunctionName>>,
+} as const;
+
+export interface ScheduleDefinition {
+  readonly id: string;
+  readonly function: FunctionName;
+  readonly rateSeconds: number;
+}
+
+/** Functions run on a schedule (EventBridge rules in AWS, timers locally). */
+export const SCHEDULES: readonly ScheduleDefinition[] = [{ id: 'PendingSweep', function: 'pendingSweeper', rateSeconds: 60 }];
+
 /** Names of the environment variables shared by functions, the construct and the local runtime. */
 export const ENV = {
+  /** Seconds a message may wait for its processor before the sweep ends it. */
+  flowTimeoutSeconds: 'FLOW_TIMEOUT_SECONDS',
+  /** Function names a flow may name as its processor start with this. */
+  processorPrefix: 'PROCESSOR_FUNCTION_PREFIX',
+  /** Comma-separated deny list of the shipped moderation processor (default `spam`). */
+  moderationDenyWords: 'MODERATION_DENY_WORDS',
   /** Base URL of the @connections management API, including the stage (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
   /** The wss:// URL clients connect to; GetMessagingSessionEndpoint answers with it. */

@@ -76,3 +76,22 @@ export interface Message {
   /** Increases with every accepted change; conditional writes name it so that no change is lost. */
   readonly revision: number;
 }
+
+export type FallbackAction = 'ABORT' | 'CONTINUE';
+
+/** One processor of a channel flow: a Lambda function invoked asynchronously. */
+export interface Processor {
+  readonly name: string;
+  readonly executionOrder: number;
+  readonly fallbackAction: FallbackAction;
+  readonly lambdaArn: string;
+  readonly invocationType: 'ASYNC';
+}
+
+export interface ChannelFlow {
+  readonly flowId: string;
+  readonly name: string;
+  readonly processors: readonly Processor[];
+  readonly createdAt: number;
+  readonly lastUpdatedAt: number;
+}

@@ -1,4 +1,4 @@
-import type { Channel, ChannelPrivacy, Membership, MembershipType, Message, SortOrder } from '../core/model';
+import type { Channel, ChannelFlow, ChannelPrivacy, Membership, MembershipType, Message, SortOrder } from '../core/model';
 import type { Position } from '../core/pagination';
 
 /**
@@ -120,4 +120,9 @@ export interface ConnectionNotifier {
 /** Channel members, page by page, by key. */
 export interface MemberDirectory {
   memberArnPages(channelId: string): AsyncIterable<readonly string[]>;
+}
+
+/** Reads channel flows; the flow management operations keep them (see ChannelFlowRepository). */
+export interface FlowDirectory {
+  getFlow(flowId: string): Promise<ChannelFlow | undefined>;
 }
