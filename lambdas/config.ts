@@ -1,4 +1,4 @@
-import { ENV, TABLES, type TableName } from '../lib/system';
+import { ENV, PROCESSORS, TABLES, type TableName } from '../lib/system';
 import type { AppInstance } from './core/arns';
 
 /**
@@ -56,3 +56,14 @@ export const connectionsEndpoint = (): string => required(ENV.connectionsEndpoin
 
 /** The URL WebSocket clients connect to. */
 export const websocketUrl = (): string => required(ENV.websocketUrl);
+
+/** How long a change may wait for its processor, in milliseconds. */
+export function flowTimeoutMs(): number {
+  const raw = process.env[ENV.flowTimeoutSeconds];
+  const seconds = raw === undefined || raw === '' ? PROCESSORS.defaultFlowTimeoutSeconds : Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${ENV.flowTimeoutSeconds} must be a positive number of seconds, got ${raw}`);
+  return seconds * 1000;
+}
+
+/** Function names a channel flow may name as its processor start with this (default `channel-flow-`). */
+export const processorPrefix = (): string => process.env[ENV.processorPrefix] || PROCESSORS.defaultPrefix;

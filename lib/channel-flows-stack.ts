@@ -11,7 +11,17 @@ export class ChannelFlowsStack extends Stack {
   public readonly channelFlows: ChannelFlows;
 
   constructor(scope: Construct, id: string, props: ChannelFlowsStackProps = {}) {
-    const { appInstanceId, identity, removalPolicy, webSocketThrottle, ...stackProps } = props;
+    const {
+      appInstanceId,
+      identity,
+      removalPolicy,
+      webSocketThrottle,
+      processorPrefix,
+      flowTimeout,
+      moderationDenyWords,
+      deployModerationProcessor,
+      ...stackProps
+    } = props;
     super(scope, id, stackProps);
 
     this.channelFlows = new ChannelFlows(this, 'ChannelFlows', {
@@ -19,6 +29,10 @@ export class ChannelFlowsStack extends Stack {
       ...(identity !== undefined ? { identity } : {}),
       ...(removalPolicy !== undefined ? { removalPolicy } : {}),
       ...(webSocketThrottle !== undefined ? { webSocketThrottle } : {}),
+      ...(processorPrefix !== undefined ? { processorPrefix } : {}),
+      ...(flowTimeout !== undefined ? { flowTimeout } : {}),
+      ...(moderationDenyWords !== undefined ? { moderationDenyWords } : {}),
+      ...(deployModerationProcessor !== undefined ? { deployModerationProcessor } : {}),
     });
     const cf = this.channelFlows;
 
@@ -29,6 +43,10 @@ export class ChannelFlowsStack extends Stack {
     new CfnOutput(this, 'WebSocketUrl', {
       value: cf.webSocketUrl,
       description: 'The wss:// URL clients connect to for channel events (GetMessagingSessionEndpoint answers with it)',
+    });
+    new CfnOutput(this, 'CallbackUrl', {
+      value: cf.callbackUrl,
+      description: `Base URL of ChannelFlowCallback for processors (SigV4-signed for execute-api); function names of processors start with ${cf.processorPrefix}`,
     });
     new CfnOutput(this, 'AppInstanceArn', { value: cf.appInstanceArn });
     for (const [name, def] of Object.entries(QUEUES) as Array<[QueueName, (typeof QUEUES)[QueueName]]>) {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import {
+  AuthorizationType,
   Cors,
   IdentitySource,
   LambdaIntegration,
@@ -13,7 +14,11 @@ import { WebSocketApi, WebSocketStage, type ThrottleSettings, type WebSocketRout
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { UserPool, UserPoolClient, type IUserPool, type IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Architecture, Runtime, StartingPosition, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Architecture, CfnFunction, Runtime, StartingPosition, Tracing, type IDestination, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LambdaDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -22,8 +27,10 @@ import { Construct } from 'constructs';
 import {
   ENV,
   FUNCTIONS,
+  PROCESSORS,
   QUEUES,
   REST_API,
+  SCHEDULES,
   STREAM_MAPPINGS,
   TABLES,
   WEBSOCKET_API,
@@ -59,6 +66,33 @@ const CORS_ALLOW_HEADERS = [
  */
 const DEFAULT_WEBSOCKET_THROTTLE: Required<ThrottleSettings> = { rateLimit: 1000, burstLimit: 2000 };
 
+/** What a processor prefix may be: the start of a Lambda function name, short enough to leave room for a name after it. */
+const PROCESSOR_PREFIX_PATTERN = /^[a-zA-Z0-9\-_]{1,40}$/;
+
+/** Lambda function names: 1-64 characters of [a-zA-Z0-9-_]. */
+const FUNCTION_NAME_PATTERN = /^[a-zA-Z0-9\-_]{1,64}$/;
+
+/** Lambda's lower bound on an asynchronous invocation's maximum event age. */
+const LAMBDA_MIN_EVENT_AGE_SECONDS = 60;
+
+/**
+ * How much sooner than the flow timeout Lambda gives up on a processor event. Lambda retries an
+ * asynchronous event one and then two minutes after a failure and notices that an event is too old
+ * only when it picks it up again; with a minute to spare, the on-failure destination (which records
+ * why the processor failed) usually ends the change before the sweep does. Either way the status
+ * write is conditional, so whichever comes second changes nothing.
+ */
+const PROCESSOR_EVENT_AGE_MARGIN_SECONDS = 60;
+
+/** The shortest flow timeout: Lambda's minimum event age plus the margin. */
+const MIN_FLOW_TIMEOUT_SECONDS = LAMBDA_MIN_EVENT_AGE_SECONDS + PROCESSOR_EVENT_AGE_MARGIN_SECONDS;
+
+/** Deny words of the shipped moderation processor when `moderationDenyWords` is not given. */
+const DEFAULT_MODERATION_DENY_WORDS: readonly string[] = ['spam'];
+
+/** Retries of an EventBridge schedule's invoke of its function (the next run comes anyway). */
+const SCHEDULE_RETRY_ATTEMPTS = 2;
+
 /** Response headers a browser SDK must be able to read to map an error to its typed exception. */
 const CORS_EXPOSE_HEADERS = ['x-amzn-ErrorType', 'x-amzn-RequestId'];
 
@@ -76,6 +110,9 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
   { type: ResponseType.UNAUTHORIZED, statusCode: '401', errorType: 'UnauthorizedClientException', code: 'Unauthorized' },
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '401', errorType: 'UnauthorizedClientException', code: 'Unauthorized' },
   { type: ResponseType.ACCESS_DENIED, statusCode: '403', errorType: 'ForbiddenException', code: 'Forbidden' },
+  // Processors sign callback requests (IAM); a bad or expired signature is a refusal, not a bad request.
+  { type: ResponseType.INVALID_SIGNATURE, statusCode: '403', errorType: 'ForbiddenException', code: 'Forbidden' },
+  { type: ResponseType.EXPIRED_TOKEN, statusCode: '403', errorType: 'ForbiddenException', code: 'Forbidden' },
   { type: ResponseType.THROTTLED, statusCode: '429', errorType: 'ThrottledClientException', code: 'Throttled' },
   { type: ResponseType.DEFAULT_4XX, errorType: 'BadRequestException', code: 'BadRequest' },
   { type: ResponseType.DEFAULT_5XX, errorType: 'ServiceFailureException', code: 'ServiceFailure' },
@@ -171,6 +208,46 @@ export interface ChannelFlowsProps {
    * @default { rateLimit: 1000, burstLimit: 2000 }
    */
   readonly webSocketThrottle?: ThrottleSettings;
+
+  /**
+   * Channel flow processors must be Lambda functions of this account and region whose names start
+   * with this prefix: the functions that hand messages to processors may invoke only
+   * `arn:{partition}:lambda:{region}:{account}:function:{processorPrefix}*`, CreateChannelFlow
+   * refuses other processor ARNs, and {@link ChannelFlows.addProcessor} refuses other functions.
+   * The shipped moderation processor is named `{processorPrefix}moderation`. Give each deployment in
+   * one account and region its own prefix. 1-40 characters of `[a-zA-Z0-9-_]`.
+   *
+   * @default 'channel-flow-'
+   */
+  readonly processorPrefix?: string;
+
+  /**
+   * How long a new message or an edit may wait for its processor's answer; the pending sweep then
+   * ends it (FAILED, or SENT unprocessed when the flow's FallbackAction is CONTINUE). A whole number
+   * of seconds, at least 2 minutes. Each processor's maximum event age is the smaller of 240 seconds
+   * (`PROCESSORS.asyncInvoke.maximumEventAgeSeconds`) and this timeout minus one minute, so that
+   * Lambda gives up (on-failure destination, FAILED with the reason) before the sweep runs.
+   *
+   * @default Duration.seconds(300)
+   */
+  readonly flowTimeout?: Duration;
+
+  /**
+   * The deny list of the shipped moderation processor: a message containing one of these words
+   * (whole word, any case) is DENIED. Words must not be empty or contain a comma. An empty list
+   * denies nothing (the processor then only replaces e-mail addresses). Only with
+   * `deployModerationProcessor`.
+   *
+   * @default ['spam']
+   */
+  readonly moderationDenyWords?: string[];
+
+  /**
+   * Whether to deploy and register the shipped moderation processor, `{processorPrefix}moderation`.
+   *
+   * @default true
+   */
+  readonly deployModerationProcessor?: boolean;
 }
 
 /** Identity settings with every default filled in. */
@@ -200,8 +277,33 @@ export class ChannelFlows extends Construct {
   /** The tables, by their name in `TABLES`. */
   public readonly tables: Record<TableName, ITable>;
 
-  /** The functions, by their name in `FUNCTIONS`. */
-  public readonly functions: Record<FunctionName, IFunction>;
+  /**
+   * The functions, by their name in `FUNCTIONS`: all of them, except the shipped moderation
+   * processor when `deployModerationProcessor` is false. See {@link ChannelFlows.getFunction}.
+   */
+  public readonly functions: Readonly<Partial<Record<FunctionName, IFunction>>>;
+
+  /** Function names of channel flow processors start with this. */
+  public readonly processorPrefix: string;
+
+  /** How long a change may wait for its processor before the pending sweep ends it. */
+  public readonly flowTimeout: Duration;
+
+  /**
+   * The maximum event age of every registered processor's asynchronous invocations: the smaller of
+   * `PROCESSORS.asyncInvoke.maximumEventAgeSeconds` and the flow timeout minus one minute.
+   */
+  public readonly processorMaxEventAge: Duration;
+
+  /** The EventBridge rules that run the functions of `SCHEDULES`, by their `id`. */
+  public readonly schedules: Record<string, Rule>;
+
+  /**
+   * `{restUrl}callbacks`: the base URL of the ChannelFlowCallback route for processors
+   * (`{callbackUrl}/channels/{channelArn}?operation=channel-flow-callback`), authorized by IAM
+   * (SigV4 for `execute-api`), not by user tokens. The shipped processors get it as `ENV.callbackUrl`.
+   */
+  public readonly callbackUrl: string;
 
   /** The Chime-compatible REST API. */
   public readonly restApi: RestApi;
@@ -236,6 +338,8 @@ export class ChannelFlows extends Construct {
   /** The user pool's app client, when the construct created the pool. */
   public readonly userPoolClient?: IUserPoolClient;
 
+  private readonly registeredProcessors: IFunction[] = [];
+
   constructor(scope: Construct, id: string, props: ChannelFlowsProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -244,6 +348,21 @@ export class ChannelFlows extends Construct {
     validateAppInstanceId(this.appInstanceId);
     if (props.identity) validateIdentity(props.identity);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.processorPrefix = props.processorPrefix ?? PROCESSORS.defaultPrefix;
+    validateProcessorPrefix(this.processorPrefix);
+    this.flowTimeout = props.flowTimeout ?? Duration.seconds(PROCESSORS.defaultFlowTimeoutSeconds);
+    const flowTimeoutSeconds = validateFlowTimeout(this.flowTimeout);
+    this.processorMaxEventAge = Duration.seconds(
+      Math.min(PROCESSORS.asyncInvoke.maximumEventAgeSeconds, flowTimeoutSeconds - PROCESSOR_EVENT_AGE_MARGIN_SECONDS),
+    );
+    const deployModeration = props.deployModerationProcessor ?? true;
+    if (props.moderationDenyWords !== undefined && !deployModeration) {
+      throw new Error('moderationDenyWords is set but deployModerationProcessor is false: the deny list would configure nothing');
+    }
+    const denyWords = props.moderationDenyWords ?? DEFAULT_MODERATION_DENY_WORDS;
+    validateDenyWords(denyWords);
+    const moderationFunction = shippedFunction('moderation');
 
     this.appInstanceArn = `arn:${stack.partition}:chime:${stack.region}:${stack.account}:app-instance/${this.appInstanceId}`;
 
@@ -319,9 +438,20 @@ export class ChannelFlows extends Construct {
 
     // Functions
     const root = projectRoot();
-    const functions = {} as Record<FunctionName, NodejsFunction>;
+    const functions: Partial<Record<FunctionName, NodejsFunction>> = {};
+    const processorArns = [
+      // `function:{prefix}*` and, for qualified ARNs (version or alias), `function:{prefix}*:*`.
+      stack.formatArn({ service: 'lambda', resource: 'function', resourceName: `${this.processorPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      stack.formatArn({ service: 'lambda', resource: 'function', resourceName: `${this.processorPrefix}*:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    ];
     for (const [name, def] of entries(FUNCTIONS)) {
+      if (name === moderationFunction && !deployModeration) continue;
+      const functionName = def.functionName === undefined ? undefined : def.functionName.replaceAll('{prefix}', this.processorPrefix);
+      if (functionName !== undefined && !Token.isUnresolved(functionName) && !FUNCTION_NAME_PATTERN.test(functionName)) {
+        throw new Error(`Invalid function name "${functionName}" of ${name} (FUNCTIONS.${name}.functionName with the processor prefix): use 1-64 characters of [a-zA-Z0-9-_]`);
+      }
       const fn = new NodejsFunction(this, `${pascal(name)}Function`, {
+        ...(functionName !== undefined ? { functionName } : {}),
         description: def.description,
         entry: path.join(root, def.entry),
         handler: def.handler,
@@ -350,12 +480,18 @@ export class ChannelFlows extends Construct {
           ...(def.verifiesTokens ? identityEnvironment(identity) : {}),
           ...(def.managesConnections ? { [ENV.connectionsEndpoint]: this.connectionsEndpoint } : {}),
           ...(def.knowsWebSocketUrl ? { [ENV.websocketUrl]: this.webSocketUrl } : {}),
+          ...(def.processesFlows
+            ? { [ENV.flowTimeoutSeconds]: String(flowTimeoutSeconds), [ENV.processorPrefix]: this.processorPrefix }
+            : {}),
+          ...(name === moderationFunction ? { [ENV.moderationDenyWords]: denyWords.join(',') } : {}),
         },
       });
       for (const t of def.writes) tables[t].grantReadWriteData(fn);
       for (const t of def.reads) if (!def.writes.includes(t)) tables[t].grantReadData(fn);
       // execute-api:ManageConnections on this stage's @connections/* only.
       if (def.managesConnections) this.webSocketStage.grantManagementApiAccess(fn);
+      // Asynchronous invoke of processors: this account and region, names with the prefix, nothing else.
+      if (def.invokesProcessors) fn.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: processorArns }));
       functions[name] = fn;
     }
     this.functions = functions;
@@ -370,7 +506,7 @@ export class ChannelFlows extends Construct {
       routes.push(
         this.webSocketApi.addRoute(routeKey, {
           // Not 'Default': that id clashes with the $default route's own construct.
-          integration: new WebSocketLambdaIntegration(`${pascal(routeKey)}Integration`, functions[fnName]),
+          integration: new WebSocketLambdaIntegration(`${pascal(routeKey)}Integration`, this.getFunction(fnName)),
           returnResponse: twoWay.includes(routeKey),
         }),
       );
@@ -404,7 +540,7 @@ export class ChannelFlows extends Construct {
         reportBatchItemFailures: m.reportBatchItemFailures,
         onFailure: new SqsDlq(queues[m.onFailure]),
       });
-      functions[m.function].addEventSource(source);
+      this.getFunction(m.function).addEventSource(source);
       streamMappings[m.id] = source;
     }
     this.streamMappings = streamMappings;
@@ -424,13 +560,19 @@ export class ChannelFlows extends Construct {
       },
     });
     const authorizer = new RequestAuthorizer(this, 'Authorizer', {
-      handler: functions[REST_API.authorizer],
+      handler: this.getFunction(REST_API.authorizer),
       identitySources: [IdentitySource.header(REST_API.identityHeader)],
       resultsCacheTtl: Duration.seconds(REST_API.authorizerCacheSeconds),
     });
-    const integration = new LambdaIntegration(functions[REST_API.function], { proxy: true });
+    const integration = new LambdaIntegration(this.getFunction(REST_API.function), { proxy: true });
     this.restApi.root.addMethod('ANY', integration, { authorizer });
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, { authorizer });
+    // The ChannelFlowCallback route of processors: the same function, but signed requests (SigV4 for
+    // `execute-api`) authorized by IAM instead of user tokens. A static resource outranks the root's
+    // {proxy+}, so these paths never reach the token authorizer.
+    let callbacks = this.restApi.root;
+    for (const part of callbackPathParts()) callbacks = callbacks.addResource(part);
+    callbacks.addResource('{proxy+}').addMethod('ANY', integration, { authorizationType: AuthorizationType.IAM });
 
     for (const r of GATEWAY_RESPONSES) {
       this.restApi.addGatewayResponse(`${pascal(r.type.responseType.toLowerCase())}Response`, {
@@ -449,6 +591,182 @@ export class ChannelFlows extends Construct {
     // RestApi adds an `Endpoint` output of its own; outputs belong to the stack that uses the construct.
     this.restApi.node.tryRemoveChild('Endpoint');
     this.restUrl = this.restApi.url;
+    this.callbackUrl = this.restApi.urlForPath(REST_API.callbackPathPrefix);
+
+    // Scheduled functions (the pending sweep).
+    const schedules: Record<string, Rule> = {};
+    for (const s of SCHEDULES) {
+      if (schedules[s.id]) throw new Error(`Duplicate schedule id "${s.id}"`);
+      if (!Number.isInteger(s.rateSeconds) || s.rateSeconds <= 0 || s.rateSeconds % 60 !== 0) {
+        throw new Error(`Schedule ${s.id}: rateSeconds ${s.rateSeconds} is not a whole number of minutes, which EventBridge rates need`);
+      }
+      schedules[s.id] = new Rule(this, `${pascal(s.id)}Schedule`, {
+        description: `Runs ${s.function} every ${s.rateSeconds} seconds`,
+        schedule: Schedule.rate(Duration.seconds(s.rateSeconds)),
+        targets: [new LambdaFunction(this.getFunction(s.function), { retryAttempts: SCHEDULE_RETRY_ATTEMPTS })],
+      });
+    }
+    this.schedules = schedules;
+
+    // The shipped processors are registered like anyone else's, and told where the callback route is
+    // (other teams' processors learn it from the CallbackUrl output).
+    for (const name of Object.values(PROCESSORS.shipped)) {
+      const fn = functions[name];
+      if (!fn) continue;
+      fn.addEnvironment(ENV.callbackUrl, this.callbackUrl);
+      this.addProcessor(fn);
+    }
+  }
+
+  /** The processors registered so far (the shipped ones and those given to {@link addProcessor}). */
+  public get processors(): IFunction[] {
+    return [...this.registeredProcessors];
+  }
+
+  /**
+   * A deployed function, by its name in `FUNCTIONS`; throws when it is not deployed (the shipped
+   * moderation processor with `deployModerationProcessor: false`).
+   */
+  public getFunction(name: FunctionName): IFunction {
+    const fn = this.functions[name];
+    if (!fn) throw new Error(`Function ${name} is not deployed`);
+    return fn;
+  }
+
+  /**
+   * Registers a channel flow processor: a Lambda function (of another team) that channel flows may
+   * name. Its asynchronous invocations get `PROCESSORS.asyncInvoke.maximumRetryAttempts` retries and
+   * {@link processorMaxEventAge}, with the outcome function (`PROCESSORS.outcomeFunction`) as both
+   * the on-success and the on-failure destination (it receives the whole destination record).
+   *
+   * Grants, when the function has an execution role CDK knows: that role may invoke the outcome
+   * function (which is how Lambda delivers to a destination) and call the ChannelFlowCallback route
+   * ({@link grantCallback}). For a function imported without a role, grant its role
+   * `getFunction(PROCESSORS.outcomeFunction).grantInvoke(role)` and `grantCallback(role)` yourself.
+   *
+   * The function must be in this stack's account and region and, when its name is known at synth
+   * time, named with {@link processorPrefix}: otherwise this throws, as it does for a function whose
+   * name CloudFormation would generate. A function can be registered once (Lambda allows one
+   * asynchronous invoke configuration per function and qualifier).
+   */
+  public addProcessor(fn: IFunction): void {
+    const known = knownFunctionName(fn);
+    if (known === GENERATED_NAME) {
+      throw new Error(
+        `Processor ${fn.node.path} has no functionName, so CloudFormation would generate one that does not start with the processor prefix "${this.processorPrefix}": give it functionName: '${this.processorPrefix}…'`,
+      );
+    }
+    const name = known;
+    const where = name ?? fn.node.path;
+    if (name !== undefined && !Token.isUnresolved(this.processorPrefix) && !name.startsWith(this.processorPrefix)) {
+      throw new Error(`Processor function "${name}" does not start with the processor prefix "${this.processorPrefix}", so channel flows could not invoke it`);
+    }
+    const stack = Stack.of(this);
+    for (const [what, theirs, ours] of [['account', fn.env.account, stack.account], ['region', fn.env.region, stack.region]] as const) {
+      if (Token.compareStrings(theirs, ours) === TokenComparison.DIFFERENT) {
+        throw new Error(`Processor ${where} is in ${what} ${theirs}, not in this deployment's ${what} ${ours}`);
+      }
+    }
+    if (this.registeredProcessors.includes(fn)) throw new Error(`Processor ${where} is already registered`);
+
+    const outcome = this.getFunction(PROCESSORS.outcomeFunction);
+    // LambdaDestination grants the processor's role lambda:InvokeFunction on the outcome function; it
+    // cannot for a role CDK does not know, so such a processor gets the same destination without it.
+    const destination: IDestination = fn.role
+      ? new LambdaDestination(outcome, { responseOnly: false })
+      : { bind: () => ({ destination: outcome.functionArn }) };
+    fn.configureAsyncInvoke({
+      retryAttempts: PROCESSORS.asyncInvoke.maximumRetryAttempts,
+      maxEventAge: this.processorMaxEventAge,
+      onSuccess: destination,
+      onFailure: destination,
+    });
+    if (fn.role) {
+      // Lambda checks the role's permission on the destination when the configuration is created.
+      const config = fn.node.tryFindChild('EventInvokeConfig');
+      if (config) outcome.grantInvoke(fn).applyBefore(config);
+      this.grantCallback(fn);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'channel-flows:processorWithoutRole',
+        `Processor ${where} was imported without its role: grant that role lambda:InvokeFunction on the outcome function and execute-api:Invoke on the callback route (grantCallback)`,
+      );
+    }
+    this.registeredProcessors.push(fn);
+  }
+
+  /**
+   * Grants `execute-api:Invoke` on the ChannelFlowCallback route (`{callbackPathPrefix}/*` of the
+   * REST API's stage, any method) and nothing else of the API.
+   */
+  public grantCallback(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.restApi.arnForExecuteApi('*', `${REST_API.callbackPathPrefix}/*`, REST_API.stageName)],
+    });
+  }
+}
+
+/** {@link knownFunctionName}'s answer for a function of this app without a fixed name. */
+const GENERATED_NAME = Symbol('generated function name');
+
+/** The function's name when synth knows it, {@link GENERATED_NAME} when CloudFormation will make one up. */
+function knownFunctionName(fn: IFunction): string | typeof GENERATED_NAME | undefined {
+  if (!Token.isUnresolved(fn.functionName)) return fn.functionName;
+  const cfn = fn.node.defaultChild;
+  if (cfn instanceof CfnFunction) {
+    // A function of this app: its FunctionName property, which is absent when none was given.
+    const resolved: unknown = Stack.of(cfn).resolve(cfn.functionName);
+    if (resolved === undefined) return GENERATED_NAME;
+    return typeof resolved === 'string' ? resolved : undefined;
+  }
+  // Imported by name or ARN: the literal tail of the ARN, `…:function:{name}` or `…:function:{name}:{qualifier}`.
+  return /:function:([a-zA-Z0-9\-_]+)(?::[a-zA-Z0-9$\-_]+)?$/.exec(fn.functionArn)?.[1];
+}
+
+/** The function of a shipped processor, by its flow processor name in `PROCESSORS.shipped`. */
+function shippedFunction(processor: string): FunctionName {
+  const name = PROCESSORS.shipped[processor];
+  if (name === undefined || !(name in FUNCTIONS)) throw new Error(`PROCESSORS.shipped.${processor} names no function of FUNCTIONS`);
+  return name;
+}
+
+/** `/callbacks` → `['callbacks']`. */
+function callbackPathParts(): string[] {
+  const prefix: string = REST_API.callbackPathPrefix;
+  const parts = prefix.split('/').slice(1);
+  if (!prefix.startsWith('/') || parts.length === 0 || parts.some((p) => !/^[A-Za-z0-9._-]+$/.test(p))) {
+    throw new Error(`REST_API.callbackPathPrefix "${prefix}" must be a path of plain segments, starting with "/"`);
+  }
+  return parts;
+}
+
+function validateProcessorPrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  if (!PROCESSOR_PREFIX_PATTERN.test(prefix)) {
+    throw new Error(`Invalid processorPrefix "${prefix}": use 1-40 characters of [a-zA-Z0-9-_] (the start of a Lambda function name)`);
+  }
+}
+
+/** The flow timeout in whole seconds, or an error quoting the value. */
+function validateFlowTimeout(timeout: Duration): number {
+  if (timeout.isUnresolved()) throw new Error('flowTimeout must be known at synth time, not a token');
+  const seconds = timeout.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < MIN_FLOW_TIMEOUT_SECONDS) {
+    throw new Error(
+      `Invalid flowTimeout ${timeout.toHumanString()} (${seconds} s): use a whole number of seconds, at least ${MIN_FLOW_TIMEOUT_SECONDS} s (Lambda's minimum event age of ${LAMBDA_MIN_EVENT_AGE_SECONDS} s plus ${PROCESSOR_EVENT_AGE_MARGIN_SECONDS} s, so that a processor's events expire before the flow times out)`,
+    );
+  }
+  return seconds;
+}
+
+function validateDenyWords(words: readonly string[]): void {
+  for (const word of words) {
+    if (Token.isUnresolved(word)) continue;
+    if (word.trim() === '' || word.includes(',')) {
+      throw new Error(`Invalid moderation deny word ${JSON.stringify(word)}: words must not be empty or contain a comma (the list travels comma-separated)`);
+    }
   }
 }
 

@@ -92,10 +92,11 @@ export interface FunctionDefinition {
   readonly managesConnections: boolean;
   /** Whether the function needs `ENV.websocketUrl`, the URL clients connect to. */
   readonly knowsWebSocketUrl: boolean;
+  /** Whether the function needs the flow settings (`ENV.flowTimeoutSeconds`, `ENV.processorPrefix`). */
+  readonly processesFlows: boolean;
   /**
-   * Whether the function hands messages to processors (asynchronous `lambda:InvokeFunction`, limited
-   * to functions named with the processor prefix) and so needs the flow settings (`ENV.flowTimeoutSeconds`,
-   * `ENV.processorPrefix`).
+   * Whether the function hands messages to processors: asynchronous `lambda:InvokeFunction`, limited
+   * to functions of the deployment's account and region whose names start with the processor prefix.
    */
   readonly invokesProcessors: boolean;
   /**
@@ -117,6 +118,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: true,
+    processesFlows: true,
     invokesProcessors: true,
   },
   authorizer: {
@@ -130,6 +132,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: true,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
   },
   wsConnect: {
@@ -143,6 +146,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: true,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
   },
   wsDisconnect: {
@@ -156,6 +160,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
   },
   wsDefault: {
@@ -169,6 +174,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
   },
   sessionOpener: {
@@ -182,6 +188,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: true,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
   },
   fanout: {
@@ -195,6 +202,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: true,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
   },
   processorOutcome: {
@@ -208,7 +216,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
-    invokesProcessors: true,
+    processesFlows: true,
+    invokesProcessors: false,
   },
   pendingSweeper: {
     description: 'Ends every message still PENDING past its flow timeout: FAILED, or SENT unprocessed under CONTINUE',
@@ -221,7 +230,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
-    invokesProcessors: true,
+    processesFlows: true,
+    invokesProcessors: false,
   },
   moderationProcessor: {
     description: 'The shipped channel flow processor: denies deny-listed words, replaces e-mail addresses with [email]',
@@ -234,6 +244,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     verifiesTokens: false,
     managesConnections: false,
     knowsWebSocketUrl: false,
+    processesFlows: false,
     invokesProcessors: false,
     functionName: '{prefix}moderation',
   },
@@ -360,6 +371,11 @@ export const ENV = {
   flowTimeoutSeconds: 'FLOW_TIMEOUT_SECONDS',
   /** Function names a flow may name as its processor start with this. */
   processorPrefix: 'PROCESSOR_FUNCTION_PREFIX',
+  /**
+   * Where processors call ChannelFlowCallback: `{restUrl}/callbacks`. Set on the shipped processor;
+   * other teams' processors are given it by their own deployment (it is a stack output).
+   */
+  callbackUrl: 'CHANNEL_FLOW_CALLBACK_URL',
   /** Comma-separated deny list of the shipped moderation processor (default `spam`). */
   moderationDenyWords: 'MODERATION_DENY_WORDS',
   /** Base URL of the @connections management API, including the stage (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */

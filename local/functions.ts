@@ -55,3 +55,36 @@ function lambdaContext(name: FunctionName): Context {
     succeed: () => undefined,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Any handler module, not only those of FUNCTIONS: what the local Lambda service registers
+// (processors of other teams, or the FUNCTIONS entries under their deployed names).
+
+const loadedModules = new Map<string, Promise<Handler>>();
+
+/**
+ * The exported handler `exportName` of the module at `entry` (a path from the project root, or an
+ * absolute path), imported once like a warm container. A missing module or export rejects, which an
+ * invoke reports as a function error, as Lambda reports Runtime.ImportModuleError.
+ */
+export function loadHandler(entry: string, exportName = 'handler'): Promise<Handler> {
+  const href = pathToFileURL(resolve(PROJECT_ROOT, entry)).href;
+  const key = `${href}#${exportName}`;
+  let handler = loadedModules.get(key);
+  if (!handler) {
+    handler = import(href).then((module: Record<string, unknown>) => {
+      const exported = module[exportName];
+      if (typeof exported !== 'function') throw new Error(`${entry} does not export ${exportName}`);
+      return exported as Handler;
+    });
+    // A failed import is tried again on the next invoke (a fixed file can then load).
+    handler.catch(() => loadedModules.delete(key));
+    loadedModules.set(key, handler);
+  }
+  return handler;
+}
+
+/** `(event, context) => handler(event, context)` for the module's export, loaded on first use. */
+export function moduleHandler(entry: string, exportName = 'handler'): (event: unknown, context: Context) => Promise<unknown> {
+  return async (event, context) => (await loadHandler(entry, exportName))(event, context);
+}

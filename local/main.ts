@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { startLocalRuntime } from './runtime';
 
 /**
- * `npm start [-- --port N] [--websocket-port N] [--data-dir DIR] [--app-instance-id ID]`: runs the whole system on
+ * `npm start [-- --port N] [--websocket-port N] [--data-dir DIR] [--app-instance-id ID]
+ *   [--processor NAME=PATH[#EXPORT] ...] [--flow-timeout-seconds N]`: runs the whole system on
  * loopback and prints one JSON line with its URLs once it is ready.
  */
 const { values } = parseArgs({
@@ -11,6 +13,8 @@ const { values } = parseArgs({
     'websocket-port': { type: 'string' },
     'data-dir': { type: 'string' },
     'app-instance-id': { type: 'string' },
+    processor: { type: 'string', multiple: true },
+    'flow-timeout-seconds': { type: 'string' },
   },
   strict: true,
 });
@@ -28,7 +32,26 @@ if (!Number.isInteger(websocketPort) || websocketPort < 0 || websocketPort > 655
   process.exit(2);
 }
 
+// --processor channel-flow-redact=./my/processor.ts[#exportName]
+const processors = (values.processor ?? []).map((spec) => {
+  const match = /^([^=]+)=([^#]+)(?:#(.+))?$/.exec(spec);
+  if (!match) {
+    console.error(`--processor must be NAME=PATH[#EXPORT], got ${spec}`);
+    process.exit(2);
+  }
+  const [, name, entry, handler] = match as unknown as [string, string, string, string | undefined];
+  return { name, entry: resolve(entry), ...(handler !== undefined && { handler }) };
+});
+
+const flowTimeoutSeconds = values['flow-timeout-seconds'] === undefined ? undefined : Number(values['flow-timeout-seconds']);
+if (flowTimeoutSeconds !== undefined && !(flowTimeoutSeconds > 0)) {
+  console.error(`--flow-timeout-seconds must be a positive number, got ${values['flow-timeout-seconds']}`);
+  process.exit(2);
+}
+
 const runtime = await startLocalRuntime({
+  processors,
+  ...(flowTimeoutSeconds !== undefined && { flowTimeoutSeconds }),
   port,
   websocketPort,
   ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
@@ -36,7 +59,7 @@ const runtime = await startLocalRuntime({
 });
 
 process.stdout.write(
-  `${JSON.stringify({ restUrl: runtime.restUrl, websocketUrl: runtime.websocketUrl, appInstanceArn: runtime.appInstanceArn, dynamodb: runtime.dynamodb })}\n`,
+  `${JSON.stringify({ restUrl: runtime.restUrl, websocketUrl: runtime.websocketUrl, appInstanceArn: runtime.appInstanceArn, processors: runtime.processors, dynamodb: runtime.dynamodb })}\n`,
 );
 
 let stopping = false;

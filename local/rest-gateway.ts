@@ -95,7 +95,40 @@ export class LocalRestGateway {
     const requestId = randomUUID();
     const methodArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${API_ID}/${REST_API.stageName}/${method}${rawPath}`;
 
-    const token = headers[Object.keys(headers).find((name) => name.toLowerCase() === REST_API.identityHeader.toLowerCase()) ?? ''];
+    const header = (name: string) => headers[Object.keys(headers).find((candidate) => candidate.toLowerCase() === name.toLowerCase()) ?? ''];
+    const invokeProxy = async (resource: string, proxy: string, authorizer: Record<string, unknown> | undefined, identity?: Record<string, unknown>) => {
+      const context = requestContext(method, rawPath, requestId, authorizer, resource);
+      const event: APIGatewayProxyEvent = {
+        resource,
+        path: rawPath,
+        httpMethod: method,
+        headers,
+        multiValueHeaders: multiValueHeaders(request),
+        queryStringParameters: Object.keys(query).length > 0 ? query : null,
+        multiValueQueryStringParameters: Object.keys(query).length > 0 ? multiValueQuery(url) : null,
+        pathParameters: { proxy },
+        stageVariables: null,
+        requestContext: identity === undefined ? context : { ...context, identity: { ...context.identity, ...identity } },
+        body: body === '' ? null : body,
+        isBase64Encoded: false,
+      };
+      const result = await this.functions.invoke<APIGatewayProxyResult>(REST_API.function, event);
+      response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
+      response.end(result.body);
+    };
+
+    // The callback resource is authorized by IAM: API Gateway verifies the SigV4 signature (for
+    // execute-api) against the caller's IAM policy. Locally there are no IAM principals, so the
+    // gateway checks that the request is signed and takes the access key as the caller.
+    const callbackPrefix = `${REST_API.callbackPathPrefix}/`;
+    if (rawPath.startsWith(callbackPrefix)) {
+      const credential = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\//.exec(header('authorization') ?? '')?.[1];
+      if (credential === undefined) return gatewayError(response, 403, 'ForbiddenException', 'Forbidden', 'Missing Authentication Token');
+      const caller = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${credential}`;
+      return invokeProxy(`${REST_API.callbackPathPrefix}/{proxy+}`, path.slice(callbackPrefix.length), undefined, { accessKey: credential, userArn: caller, caller });
+    }
+
+    const token = header(REST_API.identityHeader);
     if (!token) return gatewayError(response, 401, 'UnauthorizedClientException', 'Unauthorized', 'Unauthorized');
     const decision = await this.authorize(token, {
       type: 'REQUEST',
@@ -109,30 +142,13 @@ export class LocalRestGateway {
       queryStringParameters: Object.keys(query).length > 0 ? query : null,
       multiValueQueryStringParameters: null,
       stageVariables: null,
-      requestContext: requestContext(method, rawPath, requestId, undefined),
+      requestContext: requestContext(method, rawPath, requestId, undefined, '/{proxy+}'),
     } as unknown as APIGatewayRequestAuthorizerEvent);
     if (decision === 'Unauthorized') return gatewayError(response, 401, 'UnauthorizedClientException', 'Unauthorized', 'Unauthorized');
     if (!allows(decision, methodArn)) {
       return gatewayError(response, 403, 'ForbiddenException', 'Forbidden', 'User is not authorized to access this resource');
     }
-
-    const event: APIGatewayProxyEvent = {
-      resource: '/{proxy+}',
-      path: rawPath,
-      httpMethod: method,
-      headers,
-      multiValueHeaders: multiValueHeaders(request),
-      queryStringParameters: Object.keys(query).length > 0 ? query : null,
-      multiValueQueryStringParameters: Object.keys(query).length > 0 ? multiValueQuery(url) : null,
-      pathParameters: { proxy: path.slice(1) },
-      stageVariables: null,
-      requestContext: requestContext(method, rawPath, requestId, { ...decision.context, principalId: decision.principalId }),
-      body: body === '' ? null : body,
-      isBase64Encoded: false,
-    };
-    const result = await this.functions.invoke<APIGatewayProxyResult>(REST_API.function, event);
-    response.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
-    response.end(result.body);
+    return invokeProxy('/{proxy+}', path.slice(1), { ...decision.context, principalId: decision.principalId });
   }
 
   /** Decisions are cached per token for the authorizer's TTL, as API Gateway does. */
@@ -160,19 +176,19 @@ function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean 
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function requestContext(method: string, rawPath: string, requestId: string, authorizer: Record<string, unknown> | undefined) {
+function requestContext(method: string, rawPath: string, requestId: string, authorizer: Record<string, unknown> | undefined, resourcePath: string) {
   return {
     accountId: LOCAL_ACCOUNT_ID,
     apiId: API_ID,
     authorizer: authorizer ?? null,
     httpMethod: method,
-    identity: { sourceIp: '127.0.0.1', userAgent: null },
+    identity: { sourceIp: '127.0.0.1', userAgent: null, accessKey: null, userArn: null, caller: null },
     path: `/${REST_API.stageName}${rawPath}`,
     protocol: 'HTTP/1.1',
     requestId,
     requestTimeEpoch: Date.now(),
     resourceId: 'proxy',
-    resourcePath: '/{proxy+}',
+    resourcePath,
     stage: REST_API.stageName,
   } as unknown as APIGatewayProxyEvent['requestContext'];
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { appInstanceArn } from '../lambdas/core/arns';
 import { isValidResourceId, userArn } from '../lambdas/core/arns';
-import { ENV, TABLES, type TableName } from '../lib/system';
+import { ENV, PROCESSORS, REST_API, TABLES, type TableName } from '../lib/system';
 import { startLocalDynamoDb } from './dynamodb';
 import { applyLambdaEnvironment, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './environment';
 import { LocalFunctions } from './functions';
@@ -10,10 +10,15 @@ import { createLocalTokenIssuer, LOCAL_ADMIN_GROUP, LOCAL_AUDIENCE } from './tok
 import { LocalWebSocketGateway } from './websocket-gateway';
 import { startEventSourceMappings } from './event-source-mapping';
 import { LocalQueues } from './queues';
+import { LocalLambdaService } from './lambda-service';
+import { registerSystemFunctions, type ExtraProcessor } from './lambda-functions';
+import { startSchedules } from './schedules';
 
 /**
- * The whole system on one machine: DynamoDB (dynalite), the REST API with its authorizer, and the
- * local token issuer, all wired from `lib/system.ts` and running the deployed handler modules.
+ * The whole system on one machine: DynamoDB (dynalite with streams and TTL), the REST and WebSocket
+ * APIs, the stream event source mappings, Lambda's asynchronous invoke for processors, the
+ * schedules and the local token issuer, all wired from `lib/system.ts` and running the deployed
+ * handler modules.
  */
 export interface LocalRuntimeOptions {
   /** TCP port of the REST API; 0 picks a free one. */
@@ -24,6 +29,12 @@ export interface LocalRuntimeOptions {
   /** Keep the data on disk in this directory; in memory when absent. */
   readonly dataDir?: string;
   readonly appInstanceId?: string;
+  /** Processor modules to register besides the shipped one; names must carry the processor prefix. */
+  readonly processors?: readonly ExtraProcessor[];
+  /** How long a change may wait for its processor (default PROCESSORS.defaultFlowTimeoutSeconds). */
+  readonly flowTimeoutSeconds?: number;
+  /** How often scheduled functions run locally (default every second, instead of their AWS rate). */
+  readonly scheduleIntervalMs?: number;
 }
 
 export interface LocalRuntime {
@@ -32,6 +43,8 @@ export interface LocalRuntime {
   readonly appInstanceArn: string;
   /** The local DynamoDB endpoint and physical table names, for inspection and tests. */
   readonly dynamodb: { readonly endpoint: string; readonly tables: Readonly<Record<TableName, string>> };
+  /** Registered processors: function name → function ARN. */
+  readonly processors: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -54,11 +67,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await dynamo.stop();
     throw error;
   }
+  // Lambda's own API, for asynchronous invokes of processors and their destinations.
+  const lambda = new LocalLambdaService();
+  const lambdaEndpoint = await lambda.listen(0, host);
+  const functionNames = registerSystemFunctions(lambda, {
+    processorPrefix: PROCESSORS.defaultPrefix,
+    ...(options.processors !== undefined && { extraProcessors: options.processors }),
+  });
+  const processorNames = [functionNames.moderationProcessor, ...(options.processors ?? []).map((processor) => processor.name)];
+
   const issuerUrl = `${restUrl}/local`;
   const issuer = await createLocalTokenIssuer({ issuer: issuerUrl, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) });
 
   applyLambdaEnvironment({
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
+    [ENV.processorPrefix]: PROCESSORS.defaultPrefix,
+    [ENV.callbackUrl]: `${restUrl}${REST_API.callbackPathPrefix}`,
+    [ENV.flowTimeoutSeconds]: String(options.flowTimeoutSeconds ?? PROCESSORS.defaultFlowTimeoutSeconds),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     [ENV.appInstanceArn]: appInstanceArn(app),
     [ENV.websocketUrl]: webSocketGateway.websocketUrl,
@@ -80,6 +106,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     streams: dynamo.streams,
     queues,
     invoke: (name, event) => functions.invoke(name, event),
+  });
+  const schedules = startSchedules({
+    invoke: (name, event) => lambda.invoke(functionNames[name], event),
+    intervalMs: options.scheduleIntervalMs ?? 1000,
   });
 
   localRoutes.push(
@@ -121,9 +151,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     websocketUrl: webSocketGateway.websocketUrl,
     appInstanceArn: appInstanceArn(app),
     dynamodb: { endpoint: dynamo.endpoint, tables: dynamo.tableNames },
+    processors: Object.fromEntries(processorNames.map((name) => [name, lambda.functionArn(name)])),
     async stop() {
       await webSocketGateway.stop();
       await gateway.stop();
+      await schedules.stop();
+      await lambda.stop();
       await streamMappings.stop();
       await dynamo.stop();
     },

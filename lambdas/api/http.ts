@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { badRequest, forbidden, isChimeError, serviceFailure, type ChimeError } from '../core/errors';
 import type { Caller } from '../core/model';
+import { REST_API } from '../../lib/system';
 
 /**
  * The HTTP edge of the REST handler: turning an API Gateway proxy event into a request the
@@ -14,8 +15,14 @@ export interface ApiRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | null;
   readonly requestId: string;
+  /** The user a verified JWT names; absent on the IAM-authorized callback resource. */
   readonly caller?: Caller;
+  /** The IAM principal of a request that came through the callback resource (processors). */
+  readonly iamCaller?: string;
 }
+
+const CALLBACK_RESOURCE = `${REST_API.callbackPathPrefix}/{proxy+}`;
+const USER_TOKEN_REQUIRED = 'This operation needs a user token; the callback endpoint serves only ChannelFlowCallback';
 
 export function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
   const headers: Record<string, string> = {};
@@ -28,14 +35,19 @@ export function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
   }
   const body = event.body === null || event.body === undefined ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const caller = callerFromAuthorizer(event.requestContext?.authorizer);
+  const viaCallbackResource = event.resource === CALLBACK_RESOURCE;
+  const path = decodePath(event.path);
+  const iamCaller = viaCallbackResource ? (event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'unknown') : undefined;
   return {
     method: event.httpMethod.toUpperCase(),
-    path: decodePath(event.path),
+    // Behind the callback resource, the operation's own path follows the prefix.
+    path: viaCallbackResource ? path.slice(path.indexOf(REST_API.callbackPathPrefix) + REST_API.callbackPathPrefix.length) || '/' : path,
     query,
     headers,
     body,
     requestId: event.requestContext?.requestId ?? '',
     ...(caller !== undefined && { caller }),
+    ...(iamCaller !== undefined && { iamCaller }),
   };
 }
 
@@ -66,13 +78,22 @@ function callerFromAuthorizer(context: Record<string, unknown> | null | undefine
 /** The verified caller, who must be the AppInstanceUser that `x-amz-chime-bearer` names. */
 export function bearerCaller(request: ApiRequest): Caller {
   const caller = request.caller;
-  if (!caller) throw new Error('The route has no authorizer context; check the REST API authorizer wiring');
+  if (!caller) throw forbidden(USER_TOKEN_REQUIRED);
   const bearer = request.headers['x-amz-chime-bearer'];
   if (bearer === undefined || bearer === '') throw badRequest('The x-amz-chime-bearer header is required');
   if (bearer !== caller.userArn) {
     throw forbidden(`x-amz-chime-bearer ${bearer} does not match the authenticated user ${caller.userArn}`);
   }
   return caller;
+}
+
+/**
+ * The verified caller of a "developer API" (the channel flow operations that carry no
+ * x-amz-chime-bearer in Chime): the token's own identity, with no bearer header required.
+ */
+export function authenticatedCaller(request: ApiRequest): Caller {
+  if (!request.caller) throw forbidden(USER_TOKEN_REQUIRED);
+  return request.caller;
 }
 
 /** The JSON body as an object; an absent body is an empty request. */

@@ -1,7 +1,11 @@
-import { channelArn, type AppInstance } from '../core/arns';
+import { channelArn, parseResourceArn, type AppInstance } from '../core/arns';
 import {
+  associateChannelFlowSchema,
+  createChannelFlowSchema,
   createChannelMembershipSchema,
   createChannelSchema,
+  listChannelFlowsQuerySchema,
+  listChannelsAssociatedWithChannelFlowQuerySchema,
   listChannelMembershipsQuerySchema,
   listChannelMessagesQuerySchema,
   listChannelsQuerySchema,
@@ -10,12 +14,28 @@ import {
   redactChannelMessageSchema,
   sendChannelMessageSchema,
   subChannelQuerySchema,
+  updateChannelFlowSchema,
   updateChannelMessageSchema,
 } from '../core/validation';
-import { toWireChannel, toWireChannelSummary, toWireIdentity, toWireMembership, toWireMessage, toWireMessageSummary } from '../core/wire';
+import {
+  toWireChannel,
+  toWireChannelAssociatedWithFlow,
+  toWireChannelFlow,
+  toWireChannelFlowSummary,
+  toWireChannelSummary,
+  toWireIdentity,
+  toWireMembership,
+  toWireMessage,
+  toWireMessageSummary,
+} from '../core/wire';
 import type { ChannelService } from '../services/channel-service';
+import type { FlowService } from '../services/flow-service';
 import type { MessageService } from '../services/message-service';
-import { bearerCaller, jsonBody, type ApiRequest } from './http';
+import type { ProcessingService } from '../services/processing-service';
+import { answerOfCallback, channelFlowCallbackSchema } from '../core/processor-protocol';
+import { forbidden } from '../core/errors';
+import { REST_API } from '../../lib/system';
+import { authenticatedCaller, bearerCaller, jsonBody, type ApiRequest } from './http';
 import type { OperationName } from './routes';
 
 /**
@@ -33,6 +53,8 @@ export interface Services {
   readonly websocketUrl: string;
   readonly channels: ChannelService;
   readonly messages: MessageService;
+  readonly flows: FlowService;
+  readonly processing: ProcessingService;
 }
 
 type Operation = (services: Services, request: ApiRequest, labels: readonly string[]) => Promise<OperationResult>;
@@ -172,9 +194,82 @@ export const OPERATIONS: Readonly<Record<OperationName, Operation>> = {
     return { status: 204 };
   },
 
+  /**
+   * A processor's answer. Only processors may give one: the route is served on the IAM-authorized
+   * callback resource, and refused to user tokens.
+   */
+  async ChannelFlowCallback({ app, processing }, request, labels) {
+    if (request.iamCaller === undefined) {
+      throw forbidden(`ChannelFlowCallback is for processors: call it through the IAM-authorized callback endpoint ({restUrl}${REST_API.callbackPathPrefix})`);
+    }
+    const channelId = parseResourceArn(app, 'channel', label(labels, 0), 'ChannelArn');
+    const body = parseRequest(channelFlowCallbackSchema, jsonBody(request));
+    const { messageId, answer } = answerOfCallback(body);
+    await processing.answer(channelId, messageId, body.CallbackId, answer);
+    return { status: 200, body: { ChannelArn: label(labels, 0), CallbackId: body.CallbackId } };
+  },
+
   /** The URL of the WebSocket API; a developer API in Chime, open to every authenticated caller here. */
   async GetMessagingSessionEndpoint({ websocketUrl }) {
     return { status: 200, body: { Endpoint: { Url: websocketUrl } } };
+  },
+
+  // Channel flows. The management operations are Chime "developer APIs": no x-amz-chime-bearer,
+  // the token's own identity decides (app instance admins only). Associations carry the bearer.
+  async CreateChannelFlow({ flows }, request) {
+    const caller = authenticatedCaller(request);
+    const arn = await flows.createFlow(caller, parseRequest(createChannelFlowSchema, jsonBody(request)));
+    return { status: 201, body: { ChannelFlowArn: arn } };
+  },
+
+  async DescribeChannelFlow({ app, flows }, request, labels) {
+    const flow = await flows.describeFlow(authenticatedCaller(request), label(labels, 0));
+    return { status: 200, body: { ChannelFlow: toWireChannelFlow(app, flow) } };
+  },
+
+  async UpdateChannelFlow({ flows }, request, labels) {
+    const caller = authenticatedCaller(request);
+    const arn = await flows.updateFlow(caller, label(labels, 0), parseRequest(updateChannelFlowSchema, jsonBody(request)));
+    return { status: 200, body: { ChannelFlowArn: arn } };
+  },
+
+  async DeleteChannelFlow({ flows }, request, labels) {
+    await flows.deleteFlow(authenticatedCaller(request), label(labels, 0));
+    return { status: 204 };
+  },
+
+  async ListChannelFlows({ app, flows }, request) {
+    const caller = authenticatedCaller(request);
+    const query = parseRequest(listChannelFlowsQuerySchema, request.query);
+    const page = await flows.listFlows(caller, {
+      appInstanceArn: query['app-instance-arn'],
+      ...(query['max-results'] !== undefined && { maxResults: query['max-results'] }),
+      ...(query['next-token'] !== undefined && { nextToken: query['next-token'] }),
+    });
+    return { status: 200, body: { ChannelFlows: page.items.map((flow) => toWireChannelFlowSummary(app, flow)), NextToken: page.nextToken } };
+  },
+
+  async AssociateChannelFlow({ flows }, request, labels) {
+    const caller = bearerCaller(request);
+    await flows.associate(caller, label(labels, 0), parseRequest(associateChannelFlowSchema, jsonBody(request)));
+    return { status: 200, body: {} };
+  },
+
+  async DisassociateChannelFlow({ flows }, request, labels) {
+    await flows.disassociate(bearerCaller(request), label(labels, 0), label(labels, 1));
+    return { status: 204 };
+  },
+
+  async ListChannelsAssociatedWithChannelFlow({ app, flows }, request) {
+    const caller = authenticatedCaller(request);
+    const { scope: _scope, ...rest } = request.query;
+    const query = parseRequest(listChannelsAssociatedWithChannelFlowQuerySchema, rest);
+    const page = await flows.listAssociatedChannels(caller, {
+      channelFlowArn: query['channel-flow-arn'],
+      ...(query['max-results'] !== undefined && { maxResults: query['max-results'] }),
+      ...(query['next-token'] !== undefined && { nextToken: query['next-token'] }),
+    });
+    return { status: 200, body: { Channels: page.items.map((channel) => toWireChannelAssociatedWithFlow(app, channel)), NextToken: page.nextToken } };
   },
 
   async RedactChannelMessage({ messages }, request, labels) {

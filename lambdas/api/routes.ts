@@ -22,7 +22,16 @@ export type OperationName =
   | 'UpdateChannelMessage'
   | 'DeleteChannelMessage'
   | 'RedactChannelMessage'
-  | 'GetMessagingSessionEndpoint';
+  | 'GetMessagingSessionEndpoint'
+  | 'ChannelFlowCallback'
+  | 'CreateChannelFlow'
+  | 'DescribeChannelFlow'
+  | 'UpdateChannelFlow'
+  | 'DeleteChannelFlow'
+  | 'ListChannelFlows'
+  | 'AssociateChannelFlow'
+  | 'DisassociateChannelFlow'
+  | 'ListChannelsAssociatedWithChannelFlow';
 
 interface Binding {
   readonly method: string;
@@ -36,7 +45,18 @@ const ID = '([^/]+)';
 
 const BINDINGS: readonly Binding[] = [
   { method: 'GET', path: /^\/endpoints\/messaging-session$/, operation: 'GetMessagingSessionEndpoint' },
+  { method: 'POST', path: /^\/channels\/(.+)$/, query: ['operation', 'channel-flow-callback'], operation: 'ChannelFlowCallback' },
   { method: 'GET', path: /^\/channels$/, query: ['scope', 'app-instance-user-memberships'], operation: 'ListChannelMembershipsForAppInstanceUser' },
+  { method: 'GET', path: /^\/channels$/, query: ['scope', 'channel-flow-associations'], operation: 'ListChannelsAssociatedWithChannelFlow' },
+  { method: 'POST', path: /^\/channel-flows$/, operation: 'CreateChannelFlow' },
+  { method: 'GET', path: /^\/channel-flows$/, operation: 'ListChannelFlows' },
+  { method: 'GET', path: /^\/channel-flows\/(.+)$/, operation: 'DescribeChannelFlow' },
+  { method: 'PUT', path: /^\/channel-flows\/(.+)$/, operation: 'UpdateChannelFlow' },
+  { method: 'DELETE', path: /^\/channel-flows\/(.+)$/, operation: 'DeleteChannelFlow' },
+  { method: 'PUT', path: new RegExp(`^${CHANNEL}/channel-flow$`), operation: 'AssociateChannelFlow' },
+  // The channel label must end in `/channel/{id}`, so that DeleteChannel of a channel whose app
+  // instance id happens to be "channel-flow" is not taken for a disassociation.
+  { method: 'DELETE', path: /^\/channels\/(.+?\/channel\/[^/]+)\/channel-flow\/(.+)$/, operation: 'DisassociateChannelFlow' },
   { method: 'POST', path: /^\/channels$/, operation: 'CreateChannel' },
   { method: 'GET', path: /^\/channels$/, operation: 'ListChannels' },
   { method: 'POST', path: new RegExp(`^${CHANNEL}/memberships$`), operation: 'CreateChannelMembership' },
@@ -56,7 +76,7 @@ const BINDINGS: readonly Binding[] = [
 
 export interface MatchedRoute {
   readonly operation: OperationName;
-  /** The path labels in order: ChannelArn, then MemberArn or MessageId. */
+  /** The path labels in order: ChannelArn (or ChannelFlowArn), then MemberArn, MessageId or ChannelFlowArn. */
   readonly labels: readonly string[];
 }
 

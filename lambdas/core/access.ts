@@ -94,3 +94,21 @@ export function assertCanReadStatus(message: Message, caller: Caller): void {
   if (isSender(message, caller)) return;
   throw forbidden(`Only the sender of message ${message.messageId} can read its status`);
 }
+
+/**
+ * The channel flow "developer APIs" (Create/Describe/Update/Delete/ListChannelFlows and
+ * ListChannelsAssociatedWithChannelFlow) carry no x-amz-chime-bearer in Chime: they are for the
+ * app instance's administrators, which here means callers whose token carries the admin claim.
+ */
+export function assertCanManageChannelFlows(caller: Caller, operation: string): void {
+  if (caller.isAdmin) return;
+  throw forbidden(`Only app instance admins can call ${operation}; ${caller.userArn} is not an app instance admin`);
+}
+
+/** AppInstanceAdmins and the channel's moderators associate and disassociate its flow; members may not. */
+export function assertCanManageChannelFlowAssociation(context: ChannelContext): void {
+  if (isModerator(context)) return;
+  throw forbidden(
+    `Only moderators of channel ${context.channel.channelId} and app instance admins can associate or disassociate its channel flow`,
+  );
+}

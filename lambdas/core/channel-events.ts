@@ -1,5 +1,5 @@
 import { routeMessageEvent, type MessageEventType } from './events';
-import type { Membership, Message } from './model';
+import type { ChangeKind, Membership, Message, MessageStatusValue } from './model';
 
 /**
  * What a change to a message or a membership means to WebSocket clients: the typed Chime events
@@ -53,26 +53,52 @@ const messageEvent = (eventType: ChimeEventType, audience: Audience, message: Me
 
 export function eventsForMessageChange({ before, after, removal }: MessageChangeInput): readonly ChimeEvent[] {
   if (after === undefined) {
-    // A message that expired (NON_PERSISTENT, or kept only until delivery) was never "deleted".
+    // Expired (NON_PERSISTENT) and never-SENT messages (a denied send's tombstone) are not "deleted".
     if (before === undefined || removal === 'EXPIRED' || before.status.value !== 'SENT') return [];
     return [messageEvent('DELETE_CHANNEL_MESSAGE', visibleTo(before, 'ALL_MEMBERS'), before)];
   }
-  if (before === undefined) {
-    const route = routeMessageEvent('CREATE', after.status.value);
-    return [messageEvent(route.eventType, visibleTo(after, route.recipients), after)];
+  if (before === undefined) return [routed('CREATE', after.status.value, after)];
+
+  // An edit handed to the processor: only its sender hears of it, with the proposed content.
+  if (before.pending === undefined && after.pending?.change === 'UPDATE') {
+    const proposed = after.pending;
+    return [
+      routed('UPDATE', 'PENDING', {
+        ...after,
+        content: proposed.content ?? after.content,
+        metadata: proposed.metadata,
+        lastEditedAt: proposed.editedAt,
+        status: { value: 'PENDING' },
+      }),
+    ];
   }
-  if (before.status.value !== after.status.value) {
-    const route = routeMessageEvent(before.lastEditedAt === after.lastEditedAt ? 'CREATE' : 'UPDATE', after.status.value);
-    return [messageEvent(route.eventType, visibleTo(after, route.recipients), after)];
+
+  // The processor's answer (or its failure) written back.
+  if (before.pending !== undefined && after.pending === undefined && after.resolution?.callbackId === before.pending.callbackId) {
+    const { change, status, detail } = after.resolution;
+    if (status === 'SENT') return [routed(change, 'SENT', after)];
+    // DENIED / FAILED go to the sender alone, who is shown its own rejected text once.
+    const rejected = change === 'UPDATE' ? before.pending : { content: before.content, metadata: before.metadata };
+    return [
+      routed(change, status, {
+        ...after,
+        content: rejected.content ?? '',
+        metadata: rejected.metadata,
+        status: { value: status, ...(detail !== undefined && { detail }) },
+      }),
+    ];
   }
+
   if (!before.redacted && after.redacted) {
     return [messageEvent('REDACT_CHANNEL_MESSAGE', visibleTo(after, 'ALL_MEMBERS'), after)];
   }
-  if (before.lastEditedAt !== after.lastEditedAt) {
-    const route = routeMessageEvent('UPDATE', after.status.value);
-    return [messageEvent(route.eventType, visibleTo(after, route.recipients), after)];
-  }
+  if (before.lastEditedAt !== after.lastEditedAt && after.status.value === 'SENT') return [routed('UPDATE', 'SENT', after)];
   return [];
+}
+
+function routed(change: ChangeKind, status: MessageStatusValue, message: Message): ChimeEvent {
+  const route = routeMessageEvent(change, status);
+  return messageEvent(route.eventType, visibleTo(message, route.recipients), message);
 }
 
 export interface MembershipChangeInput {

@@ -21,3 +21,8 @@ export function messageIdBounds(timeMs: number): { readonly lowest: string; read
 export function newResourceId(): string {
   return randomBytes(16).toString('hex');
 }
+
+/** A processor's CallbackId: 64 hex characters, within Chime's 32–64. */
+export function newCallbackId(): string {
+  return randomBytes(32).toString('hex');
+}

@@ -30,6 +30,13 @@ export const LIMITS = {
   pushTitleMaxLength: 50,
   pushBodyMaxLength: 150,
   statusDetailMaxLength: 256,
+  /** LambdaConfiguration.ResourceArn of a channel flow processor. */
+  lambdaArnMinLength: 15,
+  lambdaArnMaxLength: 2048,
+  /** ProcessorList of CreateChannelFlow / UpdateChannelFlow: the model allows 1–3 ... */
+  processorsMax: 3,
+  /** ... but only one processor per flow is supported (as in Chime, without a support ticket). */
+  processorsSupported: 1,
 } as const;
 
 /** Default page size of the List* operations when MaxResults is not given. */
@@ -38,3 +45,5 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const TOKEN_PATTERN = /^[-_a-zA-Z0-9]*$/;
 export const MESSAGE_ID_PATTERN = /^[-_a-zA-Z0-9]*$/;
 export const CHANNEL_ID_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9:\-_.@]{0,62}[A-Za-z0-9])?$/;
+/** LambdaConfiguration.ResourceArn (model shape `LambdaFunctionArn`). */
+export const LAMBDA_FUNCTION_ARN_PATTERN = /^arn:aws:lambda:[a-z]{2}-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9\-_\.]+(:(\$LATEST|[a-zA-Z0-9\-_]+))?$/;

@@ -75,6 +75,39 @@ export interface Message {
   readonly target?: readonly string[];
   /** Increases with every accepted change; conditional writes name it so that no change is lost. */
   readonly revision: number;
+  /** The change waiting for the channel's processor, if any. */
+  readonly pending?: PendingChange;
+  /** How the last processed change ended; the stream turns it into the right event. */
+  readonly resolution?: Resolution;
+}
+
+/** Whether a processed change came from SendChannelMessage (CREATE) or UpdateChannelMessage (UPDATE). */
+export type ChangeKind = 'CREATE' | 'UPDATE';
+
+/**
+ * A send or an edit handed to a processor. For a send the message itself is PENDING; for an edit the
+ * last SENT version stays in place for everyone and the proposed edit waits here.
+ */
+export interface PendingChange {
+  readonly change: ChangeKind;
+  /** The token the processor's answer must carry; a new one for every change. */
+  readonly callbackId: string;
+  /** Epoch milliseconds after which the change ends as a processor failure. */
+  readonly deadline: number;
+  readonly processorArn: string;
+  readonly fallbackAction: FallbackAction;
+  readonly content?: string;
+  readonly metadata?: string;
+  readonly contentType?: string;
+  readonly editedAt?: number;
+}
+
+export interface Resolution {
+  readonly change: ChangeKind;
+  readonly callbackId: string;
+  readonly status: MessageStatusValue;
+  readonly detail?: string;
+  readonly at: number;
 }
 
 export type FallbackAction = 'ABORT' | 'CONTINUE';

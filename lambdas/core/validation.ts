@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from './errors';
-import { CHANNEL_ID_PATTERN, LIMITS, MESSAGE_ID_PATTERN, TOKEN_PATTERN } from './limits';
+import { CHANNEL_ID_PATTERN, LAMBDA_FUNCTION_ARN_PATTERN, LIMITS, MESSAGE_ID_PATTERN, TOKEN_PATTERN } from './limits';
 
 /**
  * Request schemas of the REST operations, with the limits of the real service. Parsing failures
@@ -100,6 +100,58 @@ export const redactChannelMessageSchema = z.object({
   SubChannelId: z.undefined({ error: `SubChannelId ${NOT_SUPPORTED}: elastic channels are not available` }).optional(),
 });
 
+/**
+ * A channel flow processor (model shape `Processor`). Which functions this deployment may invoke
+ * (region, account, name prefix) is checked after parsing, by `assertProcessorsAllowed` (core/flows.ts).
+ */
+const processorSchema = z.object({
+  Name: name,
+  Configuration: z.object({
+    Lambda: z.object({
+      ResourceArn: boundedString(LIMITS.lambdaArnMinLength, LIMITS.lambdaArnMaxLength).regex(LAMBDA_FUNCTION_ARN_PATTERN, {
+        message: `must be a Lambda function ARN matching ${LAMBDA_FUNCTION_ARN_PATTERN.source}`,
+      }),
+      InvocationType: z.literal('ASYNC'),
+    }),
+  }),
+  ExecutionOrder: z
+    .number()
+    .int()
+    .refine((order) => order === 1, {
+      error: (issue) => `must be 1: a channel flow has exactly one processor, got ${String(issue.input)}`,
+    }),
+  FallbackAction: z.enum(['ABORT', 'CONTINUE']),
+});
+export type ProcessorRequest = z.infer<typeof processorSchema>;
+
+/** The count is checked first, so a list of several processors is refused for that alone. */
+const processors = z
+  .array(z.unknown())
+  .min(1)
+  .superRefine((list, context) => {
+    if (list.length <= LIMITS.processorsSupported) return;
+    context.addIssue({
+      code: 'custom',
+      message: `must hold exactly ${LIMITS.processorsSupported} processor, got ${list.length}: only one processor is supported per channel flow`,
+    });
+  })
+  .pipe(z.array(processorSchema));
+
+export const createChannelFlowSchema = z.object({
+  AppInstanceArn: arn,
+  Processors: processors,
+  Name: name,
+  ClientRequestToken: clientRequestToken,
+  Tags: tags.optional(),
+});
+export type CreateChannelFlowRequest = z.infer<typeof createChannelFlowSchema>;
+
+export const updateChannelFlowSchema = z.object({ Processors: processors, Name: name });
+export type UpdateChannelFlowRequest = z.infer<typeof updateChannelFlowSchema>;
+
+export const associateChannelFlowSchema = z.object({ ChannelFlowArn: arn });
+export type AssociateChannelFlowRequest = z.infer<typeof associateChannelFlowSchema>;
+
 /** Query strings arrive as strings; these schemas turn them into typed values. */
 const maxResults = z
   .string()
@@ -140,6 +192,18 @@ export const listChannelsQuerySchema = z.object({
 
 export const listMembershipsForUserQuerySchema = z.object({
   'app-instance-user-arn': arn.optional(),
+  'max-results': maxResults.optional(),
+  'next-token': nextToken.optional(),
+});
+
+export const listChannelFlowsQuerySchema = z.object({
+  'app-instance-arn': arn,
+  'max-results': maxResults.optional(),
+  'next-token': nextToken.optional(),
+});
+
+export const listChannelsAssociatedWithChannelFlowQuerySchema = z.object({
+  'channel-flow-arn': arn,
   'max-results': maxResults.optional(),
   'next-token': nextToken.optional(),
 });
@@ -193,6 +257,7 @@ function describeIssue(issue: z.core.$ZodIssue, fieldOverride?: string): string 
           : `${field} must be at least ${issue.minimum}`;
     case 'invalid_value':
       if (issue.input === undefined) return `${field} is required`;
+      if (issue.values.length === 1) return `${field} must be ${String(issue.values[0])}, got ${describeValue(issue.input)}`;
       return `${field} must be one of ${issue.values.map(String).join(', ')}, got ${describeValue(issue.input)}`;
     case 'invalid_format':
       if (issue.format === 'regex' && !issue.message.startsWith('Invalid')) return `${field} ${issue.message}`;

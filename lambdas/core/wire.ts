@@ -1,5 +1,5 @@
-import { channelArn, type AppInstance } from './arns';
-import type { Channel, Identity, Membership, Message } from './model';
+import { channelArn, channelFlowArn, type AppInstance } from './arns';
+import type { Channel, ChannelFlow, Identity, Membership, Message, Processor } from './model';
 
 /**
  * The Chime wire shapes (PascalCase members). REST bodies carry timestamps as epoch seconds
@@ -91,3 +91,37 @@ export function toWireMessage(app: AppInstance, message: Message, format: Timest
 /** ChannelMessageSummary, as ListChannelMessages returns it. */
 export const toWireMessageSummary = (message: Message) => messageCore(message, 'epoch-seconds');
 
+/** Processor, as CreateChannelFlow takes it and DescribeChannelFlow / ListChannelFlows return it. */
+export const toWireProcessor = (processor: Processor) => ({
+  Name: processor.name,
+  Configuration: { Lambda: { ResourceArn: processor.lambdaArn, InvocationType: processor.invocationType } },
+  ExecutionOrder: processor.executionOrder,
+  FallbackAction: processor.fallbackAction,
+});
+
+/** ChannelFlow, as DescribeChannelFlow returns it. */
+export function toWireChannelFlow(app: AppInstance, flow: ChannelFlow) {
+  return {
+    ChannelFlowArn: channelFlowArn(app, flow.flowId),
+    Processors: flow.processors.map(toWireProcessor),
+    Name: flow.name,
+    CreatedTimestamp: timestamp(flow.createdAt, 'epoch-seconds'),
+    LastUpdatedTimestamp: timestamp(flow.lastUpdatedAt, 'epoch-seconds'),
+  };
+}
+
+/** ChannelFlowSummary, the items of ListChannelFlows. */
+export function toWireChannelFlowSummary(app: AppInstance, flow: ChannelFlow) {
+  return { ChannelFlowArn: channelFlowArn(app, flow.flowId), Name: flow.name, Processors: flow.processors.map(toWireProcessor) };
+}
+
+/** ChannelAssociatedWithFlowSummary, the items of ListChannelsAssociatedWithChannelFlow. */
+export function toWireChannelAssociatedWithFlow(app: AppInstance, channel: Channel) {
+  return {
+    Name: channel.name,
+    ChannelArn: channelArn(app, channel.channelId),
+    Mode: channel.mode,
+    Privacy: channel.privacy,
+    Metadata: channel.metadata,
+  };
+}

@@ -42,22 +42,28 @@ export class FanoutService {
     let delivered = 0;
     let gone = 0;
     const failures: unknown[] = [];
+    const deliverTo = async (users: readonly string[]) => {
+      const connectionsByUser = await this.connections.establishedConnections(users);
+      const targets = [...connectionsByUser].flatMap(([userArn, ids]) => ids.map((connectionId) => ({ userArn, connectionId })));
+      failures.push(
+        ...(await forEachWithConcurrency(targets, this.concurrency, async ({ userArn, connectionId }) => {
+          if ((await this.notifier.post(connectionId, frame)) === 'DELIVERED') {
+            delivered += 1;
+            return;
+          }
+          gone += 1;
+          await this.forgetGone(userArn, connectionId);
+        })),
+      );
+    };
+    // Lookups are filled to 100 users across member pages (which are not multiples of 100), so
+    // one event costs ceil(members / 100) BatchGetItem requests, not one more per page.
+    const pending: string[] = [];
     for await (const users of this.audiencePages(event.audience)) {
-      for (let start = 0; start < users.length; start += USERS_PER_LOOKUP) {
-        const connectionsByUser = await this.connections.establishedConnections(users.slice(start, start + USERS_PER_LOOKUP));
-        const targets = [...connectionsByUser].flatMap(([userArn, ids]) => ids.map((connectionId) => ({ userArn, connectionId })));
-        failures.push(
-          ...(await forEachWithConcurrency(targets, this.concurrency, async ({ userArn, connectionId }) => {
-            if ((await this.notifier.post(connectionId, frame)) === 'DELIVERED') {
-              delivered += 1;
-              return;
-            }
-            gone += 1;
-            await this.forgetGone(userArn, connectionId);
-          })),
-        );
-      }
+      for (const user of users) pending.push(user);
+      while (pending.length >= USERS_PER_LOOKUP) await deliverTo(pending.splice(0, USERS_PER_LOOKUP));
     }
+    if (pending.length > 0) await deliverTo(pending.splice(0));
     if (failures.length > 0) {
       throw new AggregateError(failures, `${event.eventType}: ${failures.length} of ${delivered + gone + failures.length} posts failed`);
     }

@@ -12,14 +12,16 @@ import {
 import { conflict, notFound } from '../core/errors';
 import { newMessageId } from '../core/ids';
 import { DEFAULT_PAGE_SIZE } from '../core/limits';
-import { applyEdit, createMessage, redactMessage } from '../core/messages';
-import type { Caller, Message, MessageStatus, SortOrder } from '../core/model';
+import { applyEdit, createMessage, latestStatus, redactMessage, type FlowAssignment } from '../core/messages';
+import type { Caller, Channel, Message, MessageStatus, SortOrder } from '../core/model';
 import { decodeNextToken, encodeNextToken } from '../core/pagination';
 import { validateMessageId, type SendChannelMessageRequest, type UpdateChannelMessageRequest } from '../core/validation';
 import type { ChannelService, PagedResult } from './channel-service';
-import type { ChannelRepository, Clock, MessageRepository } from './ports';
+import type { ChannelRepository, Clock, FlowDirectory, MessageRepository } from './ports';
+import type { ProcessingService } from './processing-service';
 import { requestHash } from './request-hash';
 import { parseResourceArn } from '../core/arns';
+import { serviceFailure } from '../core/errors';
 
 /** How long a SendChannelMessage ClientRequestToken is remembered. */
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -36,20 +38,33 @@ export class MessageService {
     private readonly channelService: ChannelService,
     private readonly channels: ChannelRepository,
     private readonly messages: MessageRepository,
+    private readonly flows: FlowDirectory,
+    private readonly processing: ProcessingService,
     private readonly clock: Clock,
   ) {}
+
+  /** The processor assignment for a new change in this channel, if the channel has a flow. */
+  private async flowAssignment(channel: Channel): Promise<FlowAssignment | undefined> {
+    if (channel.channelFlowArn === undefined) return undefined;
+    const flowId = parseResourceArn(this.app, 'channel-flow', channel.channelFlowArn, 'ChannelFlowArn');
+    const flow = await this.flows.getFlow(flowId);
+    if (flow === undefined) throw serviceFailure(`Channel flow ${channel.channelFlowArn} of channel ${channel.channelId} no longer exists`);
+    return this.processing.assign(flow);
+  }
 
   async send(caller: Caller, channelArn: string, request: SendChannelMessageRequest): Promise<MessageReceipt> {
     const context = await this.channelService.channelContext(caller, channelArn);
     assertCanSend(context);
     request.Target?.forEach((target, index) => parseResourceArn(this.app, 'user', target.MemberArn, `Target[${index}].MemberArn`));
     const now = this.clock.now();
+    const flow = request.Type === 'STANDARD' ? await this.flowAssignment(context.channel) : undefined;
     const message = createMessage({
       request,
       channel: context.channel,
       sender: { arn: caller.userArn, name: caller.name },
       messageId: newMessageId(now),
       now,
+      ...(flow !== undefined && { flow }),
     });
     const { channelId } = context.channel;
     const hash = requestHash(request);
@@ -57,7 +72,7 @@ export class MessageService {
       channelId,
       caller.userArn,
       request.ClientRequestToken,
-      { requestHash: hash, message, stored: false },
+      { requestHash: hash, messageId: message.messageId, message, stored: false },
       Math.floor(now / 1000) + TOKEN_LIFETIME_SECONDS,
     );
     if (earlier !== undefined) return this.answerRetry(caller, channelId, request, hash, earlier);
@@ -65,7 +80,8 @@ export class MessageService {
     await this.messages.createMessage(message);
     await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
     await this.channels.recordLastMessage(channelId, now);
-    return { messageId: message.messageId, status: message.status };
+    const dispatched = await this.processing.dispatch(message);
+    return { messageId: message.messageId, status: dispatched.status };
   }
 
   /**
@@ -78,32 +94,35 @@ export class MessageService {
     channelId: string,
     request: SendChannelMessageRequest,
     hash: string,
-    earlier: { readonly requestHash: string; readonly message?: Message; readonly stored: boolean },
+    earlier: { readonly requestHash: string; readonly messageId: string; readonly message?: Message; readonly stored: boolean },
   ): Promise<MessageReceipt> {
     if (earlier.requestHash !== hash) {
       throw conflict('ClientRequestToken was already used for a different SendChannelMessage request in this channel');
     }
     if (!earlier.stored && earlier.message) {
-      await this.messages.createMessage(earlier.message);
+      const created = await this.messages.createMessage(earlier.message);
       await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
       await this.channels.recordLastMessage(channelId, earlier.message.createdAt);
-      return { messageId: earlier.message.messageId, status: earlier.message.status };
+      if (created) {
+        const dispatched = await this.processing.dispatch(earlier.message);
+        return { messageId: earlier.message.messageId, status: dispatched.status };
+      }
     }
-    const messageId = earlier.message?.messageId;
-    if (messageId === undefined) throw conflict('ClientRequestToken is being used by a request that has not finished yet');
-    const current = await this.messages.getMessage(channelId, messageId);
-    return { messageId, status: current?.status ?? earlier.message!.status };
+    const current = await this.messages.getMessage(channelId, earlier.messageId);
+    // A denied send is not stored any more; its status is told once, by the event, not re-derived here.
+    return { messageId: earlier.messageId, status: current ? latestStatus(current) : { value: 'DENIED' } };
   }
 
   async update(caller: Caller, channelArn: string, messageId: string, request: UpdateChannelMessageRequest): Promise<MessageReceipt> {
     const context = await this.channelService.channelContext(caller, channelArn);
     const message = await this.visibleMessage(context, messageId);
     assertCanEditMessage(context, message);
-    const edited = applyEdit(message, request, this.clock.now());
+    const flow = message.type === 'STANDARD' ? await this.flowAssignment(context.channel) : undefined;
+    const edited = applyEdit(message, request, this.clock.now(), flow);
     if (!(await this.messages.replaceMessage(edited, message.revision))) {
       throw conflict(`Message ${messageId} was changed by another request; read it again and retry`);
     }
-    return { messageId, status: edited.status };
+    return { messageId, status: latestStatus(await this.processing.dispatch(edited)) };
   }
 
   async get(caller: Caller, channelArn: string, messageId: string): Promise<Message> {
@@ -117,7 +136,7 @@ export class MessageService {
     const message = await this.messages.getMessage(context.channel.channelId, messageId);
     if (!message) throw notFound(`Message ${messageId} does not exist in channel ${channelArn}`);
     assertCanReadStatus(message, caller);
-    return message.status;
+    return latestStatus(message);
   }
 
   async list(

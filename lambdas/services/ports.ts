@@ -51,8 +51,12 @@ export interface ChannelRepository {
 
 export interface SendClaim {
   readonly requestHash: string;
-  /** The message as first accepted, so a retry can finish a crashed send or answer with the stored message's id. */
-  readonly message: Message;
+  readonly messageId: string;
+  /**
+   * The message as first accepted, kept only until it is stored, so that a retry can finish a send
+   * that stopped half way. Dropped once stored: the token must not outlive a denied message's content.
+   */
+  readonly message?: Message;
   readonly stored: boolean;
 }
 
@@ -125,4 +129,56 @@ export interface MemberDirectory {
 /** Reads channel flows; the flow management operations keep them (see ChannelFlowRepository). */
 export interface FlowDirectory {
   getFlow(flowId: string): Promise<ChannelFlow | undefined>;
+}
+
+/** A CreateChannelFlow ClientRequestToken claim; `stored` once the flow it names has been written. */
+export interface FlowCreateClaim extends IdempotencyRecord {
+  readonly stored: boolean;
+}
+
+export type FlowAssociationOutcome =
+  | { readonly outcome: 'ASSOCIATED' }
+  /** The channel already had this very flow: nothing changed. */
+  | { readonly outcome: 'ALREADY_ASSOCIATED' }
+  | { readonly outcome: 'CHANNEL_NOT_FOUND' }
+  | { readonly outcome: 'FLOW_NOT_FOUND' }
+  /** A DeleteChannelFlow of this flow is under way. */
+  | { readonly outcome: 'FLOW_BEING_DELETED' }
+  /** The channel has another flow; a channel has at most one. */
+  | { readonly outcome: 'OTHER_FLOW_ASSOCIATED'; readonly channelFlowArn: string };
+
+export type FlowDisassociationOutcome =
+  | { readonly outcome: 'DISASSOCIATED' }
+  | { readonly outcome: 'CHANNEL_NOT_FOUND' }
+  /** The channel has no flow, or `channelFlowArn`, another one. */
+  | { readonly outcome: 'NOT_ASSOCIATED'; readonly channelFlowArn?: string };
+
+/** Keeps channel flows and their associations with channels (the flow management operations). */
+export interface ChannelFlowRepository extends FlowDirectory {
+  /** Stores a new flow; resolves false, storing nothing, when the flow id is taken. */
+  createFlow(flow: ChannelFlow): Promise<boolean>;
+  /** Replaces name and processors; resolves the updated flow, or undefined when there is no such flow. */
+  updateFlow(flowId: string, change: Pick<ChannelFlow, 'name' | 'processors' | 'lastUpdatedAt'>): Promise<ChannelFlow | undefined>;
+  listFlows(page: PageRequest): Promise<Page<ChannelFlow>>;
+  /** Deletes the flow unless a channel is associated with it (or being associated right now). */
+  deleteFlow(flowId: string, now: number): Promise<'DELETED' | 'NOT_FOUND' | 'IN_USE'>;
+  /** Sets the channel's flow unless it already has one: of two concurrent associations only one wins. */
+  associateFlow(channelId: string, flowId: string, channelFlowArn: string, now: number): Promise<FlowAssociationOutcome>;
+  /** Clears the channel's flow if it is `channelFlowArn`. */
+  disassociateFlow(channelId: string, flowId: string, channelFlowArn: string, now: number): Promise<FlowDisassociationOutcome>;
+  /** The channels whose flow this is, page by page. */
+  listAssociatedChannels(flowId: string, page: PageRequest): Promise<Page<Channel>>;
+  /** Claims a CreateChannelFlow token; resolves undefined when new, or the earlier claim. */
+  claimCreateToken(creatorArn: string, token: string, claim: FlowCreateClaim, expiresAt: number): Promise<FlowCreateClaim | undefined>;
+  markCreateTokenStored(creatorArn: string, token: string): Promise<void>;
+}
+
+/** Hands a change to a processor function by asynchronous invoke; rejects when the invoke fails. */
+export interface ProcessorInvoker {
+  invoke(functionArn: string, event: unknown): Promise<void>;
+}
+
+/** Messages whose processor answer is overdue. */
+export interface PendingMessageIndex {
+  overduePending(now: number, limit: number): Promise<readonly { readonly channelId: string; readonly messageId: string }[]>;
 }

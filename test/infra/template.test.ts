@@ -5,14 +5,17 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App, type CfnResource } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack, type CfnResource } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Code, Function as LambdaFunction, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ChannelFlowsStack, type ChannelFlowsStackProps } from '../../lib/channel-flows-stack';
 import {
   ENV,
   FUNCTIONS,
+  PROCESSORS,
   QUEUES,
   REST_API,
+  SCHEDULES,
   STREAM_MAPPINGS,
   TABLES,
   WEBSOCKET_API,
@@ -29,8 +32,14 @@ interface Built {
   readonly resources: Record<string, Json>;
   /** Logical id of each table's AWS::DynamoDB::Table. */
   readonly tableIds: Record<TableName, string>;
-  /** Logical id of each function's AWS::Lambda::Function. */
+  /** Logical id of each deployed function's AWS::Lambda::Function (all of them, unless a shipped processor is left out). */
   readonly functionIds: Record<FunctionName, string>;
+  /** Logical ids of the registered processors that are functions of the stack. */
+  readonly processorIds: string[];
+  /** Logical id of the REST API. */
+  readonly restApiId: string;
+  /** Logical id of each SCHEDULES entry's AWS::Events::Rule. */
+  readonly scheduleIds: Record<string, string>;
   /** Logical id of each queue's AWS::SQS::Queue. */
   readonly queueIds: Record<QueueName, string>;
   /** Logical ids of the AWS::ApiGatewayV2::Api (WebSocket) and its AWS::ApiGatewayV2::Stage. */
@@ -38,10 +47,14 @@ interface Built {
   readonly webSocketStageId: string;
 }
 
-/** Synthesizes one configuration without bundling (no esbuild run, no Docker). */
-function build(props: ChannelFlowsStackProps = {}): Built {
+/**
+ * Synthesizes one configuration without bundling (no esbuild run, no Docker); `extend` runs on the
+ * stack before synthesis (to register processors of another team).
+ */
+function build(props: ChannelFlowsStackProps = {}, extend?: (stack: ChannelFlowsStack) => void): Built {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ChannelFlowsStack(app, 'ChannelFlowsTest', props);
+  extend?.(stack);
   const template = Template.fromStack(stack);
   const cf = stack.channelFlows;
   const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnResource);
@@ -50,7 +63,10 @@ function build(props: ChannelFlowsStackProps = {}): Built {
     template,
     resources: template.toJSON().Resources,
     tableIds: mapValues(TABLES, (_, name) => logicalId(cf.tables[name])),
-    functionIds: mapValues(FUNCTIONS, (_, name) => logicalId(cf.functions[name])),
+    functionIds: Object.fromEntries(Object.entries(cf.functions).map(([name, fn]) => [name, logicalId(fn!)])) as Record<FunctionName, string>,
+    processorIds: cf.processors.filter((fn) => fn.node.defaultChild).map(logicalId),
+    restApiId: logicalId(cf.restApi),
+    scheduleIds: Object.fromEntries(Object.entries(cf.schedules).map(([id, rule]) => [id, logicalId(rule)])),
     queueIds: mapValues(QUEUES, (_, name) => logicalId(cf.queues[name])),
     webSocketApiId: logicalId(cf.webSocketApi),
     webSocketStageId: logicalId(cf.webSocketStage),
@@ -162,6 +178,40 @@ function roleOf(resources: Record<string, Json>, functionId: string): string {
   assert.ok(roleId, `function ${functionId} has no role reference`);
   return roleId;
 }
+
+/** The fixed name FUNCTIONS gives a function, with the processor prefix filled in. */
+const fixedName = (f: FunctionName, prefix: string = PROCESSORS.defaultPrefix) => FUNCTIONS[f].functionName?.replaceAll('{prefix}', prefix);
+
+/** The EventBridge rate expression of a number of seconds, as CDK's Schedule.rate writes it. */
+function rateExpression(seconds: number): string {
+  for (const [unit, size] of [['day', 86_400], ['hour', 3_600], ['minute', 60]] as const) {
+    if (seconds % size === 0) return `rate(${seconds / size} ${unit}${seconds === size ? '' : 's'})`;
+  }
+  throw new Error(`${seconds} s is no whole number of minutes`);
+}
+
+/** The two ARN patterns the processor-invoking role may invoke: `function:{prefix}*` and its qualified form. */
+const processorArnPatterns = (prefix: string) => [
+  `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${prefix}*`,
+  `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${prefix}*:*`,
+];
+
+/** The execute-api ARN of the callback route: the REST stage, any method, `{callbackPathPrefix}/*`. */
+const callbackArn = (restApiId: string) =>
+  `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${restApiId}}/${REST_API.stageName}/*${REST_API.callbackPathPrefix}/*`;
+
+/** A function of another team, in the stack, with a fixed name (or none). */
+function otherTeamFunction(stack: Stack, id: string, functionName?: string): LambdaFunction {
+  return new LambdaFunction(stack, id, {
+    code: Code.fromInline('exports.handler = async () => undefined;'),
+    handler: 'index.handler',
+    runtime: Runtime.NODEJS_22_X,
+    ...(functionName !== undefined ? { functionName } : {}),
+  });
+}
+
+/** The function of the shipped moderation processor. */
+const MODERATION = PROCESSORS.shipped.moderation!;
 
 const defaults = build();
 
@@ -285,7 +335,33 @@ describe('functions', () => {
       if (def.knowsWebSocketUrl) assert.equal(render(env[ENV.websocketUrl]), `wss://${host}`);
       else assert.equal(env[ENV.websocketUrl], undefined);
     });
+
+    test(`${name}: ${ENV.flowTimeoutSeconds} and ${ENV.processorPrefix} iff processesFlows, with the defaults of PROCESSORS`, () => {
+      const env: Record<string, Json> = resources[functionIds[name]].Properties.Environment.Variables;
+      assert.equal(env[ENV.flowTimeoutSeconds], def.processesFlows ? String(PROCESSORS.defaultFlowTimeoutSeconds) : undefined);
+      assert.equal(env[ENV.processorPrefix], def.processesFlows ? PROCESSORS.defaultPrefix : undefined);
+    });
+
+    test(`${name}: ${def.functionName ? `named ${fixedName(name)}` : 'a generated name'}; ${ENV.moderationDenyWords} iff the shipped moderation processor`, () => {
+      const p = resources[functionIds[name]].Properties;
+      assert.equal(p.FunctionName, fixedName(name));
+      assert.equal(p.Environment.Variables[ENV.moderationDenyWords], name === MODERATION ? 'spam' : undefined);
+    });
   }
+
+  test(`${ENV.callbackUrl}: the callback URL, on the shipped processors only`, () => {
+    const shipped: readonly FunctionName[] = Object.values(PROCESSORS.shipped);
+    const url = render(defaults.template.toJSON().Outputs.CallbackUrl.Value);
+    for (const f of names(FUNCTIONS)) {
+      const value = resources[functionIds[f]].Properties.Environment.Variables[ENV.callbackUrl];
+      if (shipped.includes(f)) assert.equal(render(value), url, f);
+      else assert.equal(value, undefined, f);
+    }
+  });
+
+  test(`the shipped moderation processor is ${PROCESSORS.defaultPrefix}moderation, i.e. channel-flow-moderation`, () => {
+    assert.equal(resources[functionIds[MODERATION]].Properties.FunctionName, 'channel-flow-moderation');
+  });
 });
 
 describe('IAM: least privilege from reads / writes', () => {
@@ -400,6 +476,76 @@ describe('IAM: least privilege from reads / writes', () => {
     assert.deepEqual([...holders].sort(), names(FUNCTIONS).filter((f) => FUNCTIONS[f].managesConnections).sort());
   });
 
+  test('the write checks above cover every function of FUNCTIONS, each with a role of its own', () => {
+    // functionByRole is what maps a write grant back to a function: a function missing from it (or
+    // sharing a role) would escape "names only tables its function lists in `writes`".
+    assert.equal(functionByRole.size, names(FUNCTIONS).length);
+    for (const f of [PROCESSORS.outcomeFunction, ...SCHEDULES.map((x) => x.function)]) {
+      assert.equal(functionByRole.get(roleOf(resources, functionIds[f])), f);
+    }
+  });
+
+  test('lambda:InvokeFunction: the processor prefix for invokesProcessors functions, the outcome function for processors, nothing else', () => {
+    const invoke = all.filter((g) => asArray<string>(g.statement.Action).some((a) => covers(a, 'lambda:InvokeFunction')));
+    const processorRoles = new Map(defaults.processorIds.map((id) => [roleOf(resources, id), id] as const));
+    const outcomeArn = `\${${functionIds[PROCESSORS.outcomeFunction]}.Arn}`;
+    const invokers = new Set<FunctionName>();
+    const destinations = new Set<string>();
+    for (const g of invoke) {
+      assert.deepEqual(asArray(g.statement.Action), ['lambda:InvokeFunction'], `${g.policyId} grants no other action with it`);
+      assert.equal(g.statement.Condition, undefined);
+      const resourcesOf = asArray(g.statement.Resource).map(render);
+      for (const role of g.roleIds) {
+        const f = functionByRole.get(role);
+        if (f && FUNCTIONS[f].invokesProcessors) {
+          assert.deepEqual(resourcesOf, processorArnPatterns(PROCESSORS.defaultPrefix), `${f} may invoke processors only`);
+          invokers.add(f);
+        } else if (processorRoles.has(role)) {
+          // Lambda delivers a processor's destination records with the processor's own role.
+          assert.deepEqual(resourcesOf, [outcomeArn, `${outcomeArn}:*`], `processor ${processorRoles.get(role)} may invoke the outcome function only`);
+          destinations.add(processorRoles.get(role)!);
+        } else {
+          assert.fail(`${g.policyId} lets ${f ?? role} invoke ${JSON.stringify(resourcesOf)}`);
+        }
+      }
+    }
+    assert.deepEqual([...invokers].sort(), names(FUNCTIONS).filter((f) => FUNCTIONS[f].invokesProcessors).sort());
+    assert.deepEqual([...destinations].sort(), [...defaults.processorIds].sort());
+    assert.ok(invokers.size > 0 && destinations.size > 0, 'not vacuous');
+  });
+
+  test('resource-based invoke permissions: API Gateway on its routes and authorizer, EventBridge on scheduled functions, no one else', () => {
+    const scheduled = new Map(SCHEDULES.map((x) => [functionIds[x.function], defaults.scheduleIds[x.id]] as const));
+    for (const [id, p] of ofType(resources, 'AWS::Lambda::Permission').map(([i, r]) => [i, r.Properties] as const)) {
+      assert.equal(p.Action, 'lambda:InvokeFunction', id);
+      assert.ok(p.SourceArn, `${id} is limited to one source`);
+      const [fnId] = referencedIds(p.FunctionName);
+      if (p.Principal === 'events.amazonaws.com') {
+        assert.ok(scheduled.has(fnId!), `${id}: EventBridge may invoke ${fnId}, which SCHEDULES does not name`);
+        assert.deepEqual(p.SourceArn, { 'Fn::GetAtt': [scheduled.get(fnId!), 'Arn'] });
+      } else {
+        assert.equal(p.Principal, 'apigateway.amazonaws.com', id);
+        assert.match(render(p.SourceArn), /^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:/);
+        assert.ok(!defaults.processorIds.includes(fnId!), `${id}: API Gateway may invoke processor ${fnId}`);
+      }
+    }
+  });
+
+  test('execute-api:Invoke: the registered processors, on the callback route of the REST stage only', () => {
+    const grantsOfInvoke = all.filter((g) => asArray<string>(g.statement.Action).some((a) => covers(a, 'execute-api:Invoke')));
+    const processorRoles = new Map(defaults.processorIds.map((id) => [roleOf(resources, id), id] as const));
+    const holders = new Set<string>();
+    for (const g of grantsOfInvoke) {
+      assert.deepEqual(asArray(g.statement.Action), ['execute-api:Invoke'], `${g.policyId} grants no other execute-api action with it`);
+      assert.deepEqual(asArray(g.statement.Resource).map(render), [callbackArn(defaults.restApiId)]);
+      for (const role of g.roleIds) {
+        assert.ok(processorRoles.has(role), `${functionByRole.get(role) ?? role} may call the callback route`);
+        holders.add(processorRoles.get(role)!);
+      }
+    }
+    assert.deepEqual([...holders].sort(), [...defaults.processorIds].sort());
+  });
+
   test('no statement allows every action, or every action of a service', () => {
     for (const g of all) {
       for (const a of asArray<string>(g.statement.Action)) assert.doesNotMatch(a, /^(\*|[a-z0-9-]+:\*)$/i, `${g.policyId} allows ${a}`);
@@ -457,12 +603,58 @@ describe('REST API', () => {
     assert.ok(invokes(m.Integration.Uri, REST_API.function), `${where} invokes ${REST_API.function}`);
   };
 
-  test('a greedy {proxy+} resource under the root, ANY through the authorizer into the REST function', () => {
-    const proxies = ofType(resources, 'AWS::ApiGateway::Resource').filter(([, r]) => r.Properties.PathPart === '{proxy+}');
-    assert.equal(proxies.length, 1);
-    const [[proxyId, proxy]] = proxies as [[string, Json]];
-    assert.deepEqual(proxy.Properties.ParentId, { 'Fn::GetAtt': [apiId, 'RootResourceId'] });
+  const apiResources = ofType(resources, 'AWS::ApiGateway::Resource');
+  const rootRef = { 'Fn::GetAtt': [apiId, 'RootResourceId'] };
+  const childOf = (parent: Json, pathPart: string) =>
+    apiResources.filter(([, r]) => r.Properties.PathPart === pathPart && JSON.stringify(r.Properties.ParentId) === JSON.stringify(parent));
+  /** The resource of `/callbacks/{proxy+}` (segment by segment from REST_API.callbackPathPrefix). */
+  const callbackProxy = (() => {
+    let parent: Json = rootRef;
+    for (const part of [...REST_API.callbackPathPrefix.split('/').slice(1), '{proxy+}']) {
+      const found = childOf(parent, part);
+      assert.equal(found.length, 1, `one resource ${part}`);
+      parent = { Ref: found[0]![0] };
+    }
+    return (parent as { Ref: string }).Ref;
+  })();
+
+  test('exactly two greedy {proxy+} resources: under the root, and under the callback prefix', () => {
+    const proxies = apiResources.filter(([, r]) => r.Properties.PathPart === '{proxy+}').map(([id]) => id);
+    assert.deepEqual(proxies.sort(), [childOf(rootRef, '{proxy+}')[0]![0], callbackProxy].sort());
+  });
+
+  test('the root {proxy+}: ANY through the authorizer into the REST function', () => {
+    const [[proxyId]] = childOf(rootRef, '{proxy+}') as [[string, Json]];
     checkAny(methods.find((m) => m.HttpMethod === 'ANY' && m.ResourceId?.Ref === proxyId), '{proxy+}');
+  });
+
+  test(`${REST_API.callbackPathPrefix}/{proxy+}: ANY authorized by IAM (no authorizer) into the same REST function, invokable on that path`, () => {
+    const callback = methods.filter((m) => m.ResourceId?.Ref === callbackProxy && m.HttpMethod !== 'OPTIONS');
+    assert.equal(callback.length, 1);
+    const [m] = callback as [Json];
+    assert.equal(m.HttpMethod, 'ANY');
+    assert.equal(m.AuthorizationType, 'AWS_IAM');
+    assert.equal(m.AuthorizerId, undefined);
+    assert.equal(m.Integration.Type, 'AWS_PROXY');
+    assert.equal(m.Integration.IntegrationHttpMethod, 'POST');
+    assert.deepEqual(m.Integration.Uri, methods.find((x) => x.ResourceId?.['Fn::GetAtt']?.[0] === apiId && x.HttpMethod === 'ANY').Integration.Uri);
+    // The callback path of the stage itself carries no method: only {proxy+} under it does.
+    const prefixId = JSON.stringify(resources[callbackProxy].Properties.ParentId);
+    assert.deepEqual(methods.filter((x) => JSON.stringify(x.ResourceId) === prefixId).map((x) => x.HttpMethod), ['OPTIONS']);
+    const permitted = ofType(resources, 'AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter((p) => invokes(p.FunctionName, REST_API.function))
+      .map((p) => render(p.SourceArn));
+    assert.ok(permitted.some((arn) => arn.endsWith(`/*${REST_API.callbackPathPrefix}/*`) && !arn.includes('test-invoke-stage')), permitted.join('\n'));
+  });
+
+  test('callbackUrl (and the CallbackUrl output) is the stage URL plus the callback prefix', () => {
+    const outputs = defaults.template.toJSON().Outputs;
+    const url = render(outputs.CallbackUrl.Value);
+    const [[stageId]] = ofType(resources, 'AWS::ApiGateway::Stage') as [[string, Json]];
+    assert.equal(url, `https://\${${apiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/\${${stageId}}${REST_API.callbackPathPrefix}`);
+    assert.equal(render(defaults.stack.resolve(defaults.stack.channelFlows.callbackUrl)), url);
+    assert.equal(render(outputs.RestApiUrl.Value) + REST_API.callbackPathPrefix.slice(1), url);
   });
 
   test('the root ANY method, through the authorizer into the REST function', () => {
@@ -474,7 +666,7 @@ describe('REST API', () => {
 
   test('CORS preflight (OPTIONS) needs no authorizer and allows the headers the Chime SDK sends', () => {
     const options = methods.filter((m) => m.HttpMethod === 'OPTIONS');
-    assert.equal(options.length, 2, 'on / and on {proxy+}');
+    assert.equal(options.length, apiResources.length + 1, 'on / and on every resource');
     for (const m of options) {
       assert.equal(m.AuthorizationType, 'NONE');
       assert.equal(m.AuthorizerId, undefined);
@@ -487,8 +679,11 @@ describe('REST API', () => {
     }
   });
 
-  test('no method but the preflight skips the authorizer', () => {
-    for (const m of methods.filter((x) => x.HttpMethod !== 'OPTIONS')) assert.equal(m.AuthorizationType, 'CUSTOM');
+  test('no method but the preflight and the IAM-authorized callback route skips the authorizer', () => {
+    for (const m of methods.filter((x) => x.HttpMethod !== 'OPTIONS' && x.ResourceId?.Ref !== callbackProxy)) {
+      assert.equal(m.AuthorizationType, 'CUSTOM');
+      assert.deepEqual(m.AuthorizerId, { Ref: authorizerId });
+    }
   });
 
   // The Chime error shape: what @aws-sdk/client-chime-sdk-messaging turns into typed exceptions.
@@ -674,7 +869,7 @@ describe('identity', () => {
     const queueOutputs = names(QUEUES).map((q) => `${q[0]!.toUpperCase()}${q.slice(1)}QueueUrl`);
     assert.deepEqual(
       Object.keys(outputs).sort(),
-      ['AppInstanceArn', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', ...queueOutputs].sort(),
+      ['AppInstanceArn', 'CallbackUrl', 'RestApiUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl', ...queueOutputs].sort(),
     );
     assert.equal(
       render(outputs.WebSocketUrl.Value),
@@ -734,5 +929,227 @@ describe('props validation', () => {
   test('an issuer that is not an https URL is refused', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     assert.throws(() => new ChannelFlowsStack(app, 'Bad', { identity: { issuer: 'issuer.example.com' } }), /issuer\.example\.com/);
+  });
+});
+
+describe('channel flow processors', () => {
+  const { resources, functionIds, processorIds, stack } = defaults;
+  const outcomeArn = { 'Fn::GetAtt': [functionIds[PROCESSORS.outcomeFunction], 'Arn'] };
+  const configs = ofType(resources, 'AWS::Lambda::EventInvokeConfig');
+
+  /** Holds one processor's AWS::Lambda::EventInvokeConfig against PROCESSORS.asyncInvoke. */
+  const checkConfig = (all: Array<[string, Json]>, functionName: Json, maximumEventAgeSeconds: number = PROCESSORS.asyncInvoke.maximumEventAgeSeconds) => {
+    const found = all.filter(([, c]) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify(functionName));
+    assert.equal(found.length, 1, `one async-invoke configuration of ${JSON.stringify(functionName)}`);
+    const p = found[0]![1].Properties;
+    assert.equal(p.Qualifier, '$LATEST');
+    assert.equal(p.MaximumRetryAttempts, PROCESSORS.asyncInvoke.maximumRetryAttempts);
+    assert.equal(p.MaximumEventAgeInSeconds, maximumEventAgeSeconds);
+    assert.deepEqual(p.DestinationConfig, { OnSuccess: { Destination: outcomeArn }, OnFailure: { Destination: outcomeArn } });
+  };
+
+  test('the shipped processors are deployed and registered', () => {
+    assert.deepEqual(processorIds.sort(), Object.values(PROCESSORS.shipped).map((f) => functionIds[f]).sort());
+    assert.equal(stack.channelFlows.processors.length, Object.keys(PROCESSORS.shipped).length);
+  });
+
+  test('one async-invoke configuration per registered processor and no other: retries and event age of PROCESSORS.asyncInvoke, the outcome function on success and on failure', () => {
+    assert.equal(configs.length, processorIds.length);
+    for (const id of processorIds) checkConfig(configs, { Ref: id });
+  });
+
+  test('the default flow timeout leaves the event age of PROCESSORS.asyncInvoke as it is, a minute short of the timeout', () => {
+    assert.ok(PROCESSORS.asyncInvoke.maximumEventAgeSeconds <= PROCESSORS.defaultFlowTimeoutSeconds - 60);
+    assert.equal(stack.channelFlows.processorMaxEventAge.toSeconds(), PROCESSORS.asyncInvoke.maximumEventAgeSeconds);
+  });
+
+  test('a custom prefix names the shipped processor, scopes the invoke permission and reaches the flow functions; deny words reach the moderation function', () => {
+    const prefix = 'acme_flows-';
+    const custom = build({ processorPrefix: prefix, moderationDenyWords: ['spam', 'scam'] });
+    const moderation = custom.resources[custom.functionIds[MODERATION]].Properties;
+    assert.equal(moderation.FunctionName, `${prefix}moderation`);
+    assert.equal(moderation.FunctionName, fixedName(MODERATION, prefix));
+    assert.equal(moderation.Environment.Variables[ENV.moderationDenyWords], 'spam,scam');
+    for (const f of names(FUNCTIONS)) {
+      const env = custom.resources[custom.functionIds[f]].Properties.Environment.Variables;
+      assert.equal(env[ENV.processorPrefix], FUNCTIONS[f].processesFlows ? prefix : undefined, f);
+    }
+    const invokers = grants(custom.resources).filter((g) => asArray<string>(g.statement.Action).includes('lambda:InvokeFunction'));
+    const expectedRoles = names(FUNCTIONS).filter((f) => FUNCTIONS[f].invokesProcessors).map((f) => roleOf(custom.resources, custom.functionIds[f]));
+    const scoped = invokers.filter((g) => g.roleIds.some((r) => expectedRoles.includes(r)));
+    assert.ok(scoped.length > 0);
+    for (const g of scoped) assert.deepEqual(asArray(g.statement.Resource).map(render), processorArnPatterns(prefix));
+  });
+
+  test('a longer flow timeout reaches the flow functions and keeps the event age; a short one caps the event age a minute below it', () => {
+    const long = build({ flowTimeout: Duration.minutes(10) });
+    for (const f of names(FUNCTIONS).filter((x) => FUNCTIONS[x].processesFlows)) {
+      assert.equal(long.resources[long.functionIds[f]].Properties.Environment.Variables[ENV.flowTimeoutSeconds], '600', f);
+    }
+    checkConfig(ofType(long.resources, 'AWS::Lambda::EventInvokeConfig'), { Ref: long.functionIds[MODERATION] });
+
+    const short = build({ flowTimeout: Duration.minutes(3) });
+    checkConfig(ofType(short.resources, 'AWS::Lambda::EventInvokeConfig'), { Ref: short.functionIds[MODERATION] }, 120);
+    const shortest = build({ flowTimeout: Duration.minutes(2) });
+    checkConfig(ofType(shortest.resources, 'AWS::Lambda::EventInvokeConfig'), { Ref: shortest.functionIds[MODERATION] }, 60);
+  });
+
+  test('deployModerationProcessor: false leaves the shipped processor out, and with it every processor grant', () => {
+    const without = build({ deployModerationProcessor: false });
+    const functions = ofType(without.resources, 'AWS::Lambda::Function');
+    assert.equal(functions.length, names(FUNCTIONS).length - 1);
+    assert.ok(functions.every(([, f]) => f.Properties.FunctionName === undefined), 'no fixed name is left');
+    assert.equal(without.stack.channelFlows.functions[MODERATION], undefined);
+    assert.throws(() => without.stack.channelFlows.getFunction(MODERATION), new RegExp(MODERATION));
+    assert.deepEqual(without.stack.channelFlows.processors, []);
+    assert.equal(ofType(without.resources, 'AWS::Lambda::EventInvokeConfig').length, 0);
+    const all = grants(without.resources);
+    assert.ok(!all.some((g) => asArray<string>(g.statement.Action).includes('execute-api:Invoke')));
+    const invokers = all.filter((g) => asArray<string>(g.statement.Action).includes('lambda:InvokeFunction'));
+    const expectedRoles = names(FUNCTIONS).filter((f) => FUNCTIONS[f].invokesProcessors).map((f) => roleOf(without.resources, without.functionIds[f]));
+    assert.deepEqual([...new Set(invokers.flatMap((g) => g.roleIds))].sort(), expectedRoles.sort());
+  });
+
+  describe('addProcessor', () => {
+    test('registers a function of another team named with the prefix: async invoke, destinations, the outcome and callback grants', () => {
+      let team: LambdaFunction | undefined;
+      const built = build({}, (s) => {
+        team = otherTeamFunction(s, 'Translate', `${PROCESSORS.defaultPrefix}translate`);
+        s.channelFlows.addProcessor(team);
+      });
+      const teamId = built.stack.getLogicalId(team!.node.defaultChild as CfnResource);
+      assert.ok(built.processorIds.includes(teamId));
+      const all = ofType(built.resources, 'AWS::Lambda::EventInvokeConfig');
+      assert.equal(all.length, built.processorIds.length);
+      checkConfig(all, { Ref: teamId });
+      const role = roleOf(built.resources, teamId);
+      const statements = grants(built.resources).filter((g) => g.roleIds.includes(role)).map((g) => g.statement);
+      const outcome = `\${${built.functionIds[PROCESSORS.outcomeFunction]}.Arn}`;
+      assert.deepEqual(
+        statements.map((st) => [asArray(st.Action), asArray(st.Resource).map(render)]),
+        [
+          [['lambda:InvokeFunction'], [outcome, `${outcome}:*`]],
+          [['execute-api:Invoke'], [callbackArn(built.restApiId)]],
+        ],
+      );
+      // Lambda checks the destination permission when the configuration is created.
+      const [[configId, config]] = all.filter(([, c]) => c.Properties.FunctionName.Ref === teamId) as [[string, Json]];
+      const policyId = grants(built.resources).find((g) => g.roleIds.includes(role))!.policyId;
+      assert.ok(asArray(config.DependsOn).includes(policyId) || asArray(built.resources[teamId].DependsOn).includes(policyId), `${configId} waits for ${policyId}`);
+    });
+
+    test('refuses a function named without the prefix, quoting the name and the prefix', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new ChannelFlowsStack(app, 'Bad');
+      const fn = otherTeamFunction(stack, 'Other', 'other-team-translate');
+      assert.throws(
+        () => stack.channelFlows.addProcessor(fn),
+        (e: Error) => e.message.includes('"other-team-translate"') && e.message.includes(`"${PROCESSORS.defaultPrefix}"`),
+      );
+      const imported = LambdaFunction.fromFunctionName(stack, 'Imported', 'other-team-imported');
+      assert.throws(() => stack.channelFlows.addProcessor(imported), /"other-team-imported".*"channel-flow-"/);
+    });
+
+    test('refuses a function whose name CloudFormation would generate, and one registered twice', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new ChannelFlowsStack(app, 'Bad');
+      assert.throws(() => stack.channelFlows.addProcessor(otherTeamFunction(stack, 'Unnamed')), /no functionName.*"channel-flow-"/);
+      const fn = otherTeamFunction(stack, 'Named', `${PROCESSORS.defaultPrefix}twice`);
+      stack.channelFlows.addProcessor(fn);
+      assert.throws(() => stack.channelFlows.addProcessor(fn), /already registered/);
+    });
+
+    test('refuses a function of another account', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new ChannelFlowsStack(app, 'Bad', { env: { account: '111111111111', region: 'eu-west-1' } });
+      const fn = LambdaFunction.fromFunctionArn(stack, 'Elsewhere', `arn:aws:lambda:eu-west-1:222222222222:function:${PROCESSORS.defaultPrefix}x`);
+      assert.throws(() => stack.channelFlows.addProcessor(fn), /222222222222/);
+    });
+
+    test('a function imported without its role gets the destinations, no grant, and a warning saying what to grant', () => {
+      let imported: IFunction | undefined;
+      const built = build({}, (s) => {
+        imported = LambdaFunction.fromFunctionName(s, 'Imported', `${PROCESSORS.defaultPrefix}imported`);
+        s.channelFlows.addProcessor(imported);
+      });
+      assert.ok(built.stack.channelFlows.processors.includes(imported!));
+      const configs = ofType(built.resources, 'AWS::Lambda::EventInvokeConfig');
+      assert.equal(configs.length, built.processorIds.length + 1);
+      const [[, config]] = configs.filter(([, c]) => !built.processorIds.includes(c.Properties.FunctionName.Ref)) as [[string, Json]];
+      assert.match(JSON.stringify(config.Properties.FunctionName), new RegExp(`:function:${PROCESSORS.defaultPrefix}imported`));
+      checkConfig(configs, config.Properties.FunctionName);
+      assert.equal(grants(built.resources).length, grants(defaults.resources).length);
+      const warnings = Annotations.fromStack(built.stack).findWarning('*', Match.stringLikeRegexp('imported without its role'));
+      assert.equal(warnings.length, 1);
+    });
+  });
+});
+
+describe('schedules', () => {
+  const { resources, functionIds, scheduleIds } = defaults;
+  const rules = ofType(resources, 'AWS::Events::Rule');
+
+  test('one EventBridge rule per SCHEDULES entry, and no other', () => {
+    assert.deepEqual(rules.map(([id]) => id).sort(), SCHEDULES.map((x) => scheduleIds[x.id]).sort());
+  });
+
+  test('the pending sweep runs every minute', () => {
+    const sweep = SCHEDULES.find((x) => x.function === 'pendingSweeper');
+    assert.ok(sweep);
+    assert.equal(resources[scheduleIds[sweep.id]!].Properties.ScheduleExpression, 'rate(1 minute)');
+  });
+
+  for (const x of SCHEDULES) {
+    test(`${x.id}: ${rateExpression(x.rateSeconds)} → ${x.function}, retried twice`, () => {
+      const p = resources[scheduleIds[x.id]!].Properties;
+      assert.equal(p.ScheduleExpression, rateExpression(x.rateSeconds));
+      assert.equal(p.State, 'ENABLED');
+      assert.equal(p.Targets.length, 1);
+      assert.deepEqual(p.Targets[0].Arn, { 'Fn::GetAtt': [functionIds[x.function], 'Arn'] });
+      assert.deepEqual(p.Targets[0].RetryPolicy, { MaximumRetryAttempts: 2 });
+      const permissions = ofType(resources, 'AWS::Lambda::Permission')
+        .map(([, q]) => q.Properties)
+        .filter((q) => q.Principal === 'events.amazonaws.com' && JSON.stringify(q.SourceArn) === JSON.stringify({ 'Fn::GetAtt': [scheduleIds[x.id], 'Arn'] }));
+      assert.deepEqual(permissions.map((q) => q.FunctionName), [{ 'Fn::GetAtt': [functionIds[x.function], 'Arn'] }]);
+    });
+  }
+});
+
+describe('props validation: channel flows', () => {
+  const attempt = (props: ChannelFlowsStackProps) => () => new ChannelFlowsStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bad', props);
+
+  for (const bad of ['', 'x'.repeat(41), 'has space-', 'slash/', 'ünicode-', 'colon:']) {
+    test(`processorPrefix ${JSON.stringify(bad.length > 20 ? `${bad.slice(0, 10)}…` : bad)} is refused, quoting the value`, () => {
+      assert.throws(attempt({ processorPrefix: bad }), (e: Error) => e.message.includes(`"${bad}"`));
+    });
+  }
+
+  test('a processorPrefix of 40 characters is accepted', () => {
+    assert.doesNotThrow(attempt({ processorPrefix: 'a'.repeat(40) }));
+  });
+
+  for (const [label, bad] of [
+    ['119 seconds', Duration.seconds(119)],
+    ['1 minute', Duration.minutes(1)],
+    ['150.5 seconds', Duration.millis(150_500)],
+  ] as const) {
+    test(`flowTimeout of ${label} is refused, quoting the value`, () => {
+      assert.throws(attempt({ flowTimeout: bad }), (e: Error) => e.message.includes(bad.toHumanString()) && /at least 120 s/.test(e.message));
+    });
+  }
+
+  for (const bad of ['a,b', ' ', '']) {
+    test(`moderation deny word ${JSON.stringify(bad)} is refused, quoting it`, () => {
+      assert.throws(attempt({ moderationDenyWords: ['spam', bad] }), (e: Error) => e.message.includes(JSON.stringify(bad)));
+    });
+  }
+
+  test('an empty deny list is accepted (the processor then only replaces e-mail addresses)', () => {
+    const built = build({ moderationDenyWords: [] });
+    assert.equal(built.resources[built.functionIds[MODERATION]].Properties.Environment.Variables[ENV.moderationDenyWords], '');
+  });
+
+  test('moderationDenyWords without the moderation processor is refused', () => {
+    assert.throws(attempt({ moderationDenyWords: ['spam'], deployModerationProcessor: false }), /deployModerationProcessor/);
   });
 });

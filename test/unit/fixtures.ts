@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { channelFlowArn, userArn, type AppInstance } from '../../lambdas/core/arns';
 import { ChimeError, type ErrorShape } from '../../lambdas/core/errors';
-import type { Caller, Channel, Membership, Message } from '../../lambdas/core/model';
+import type { FlowAssignment } from '../../lambdas/core/messages';
+import type { Caller, Channel, FallbackAction, Membership, Message, Processor } from '../../lambdas/core/model';
 
 export const APP: AppInstance = {
   partition: 'aws',
@@ -32,6 +33,18 @@ export function channel(overrides: Partial<Channel> = {}): Channel {
     lastUpdatedAt: T0,
     ...overrides,
   };
+}
+
+/** The shipped processor's function, as a flow registers it. */
+export const PROCESSOR_ARN = 'arn:aws:lambda:us-east-1:111122223333:function:channel-flow-moderation';
+
+export function processor(fallbackAction: FallbackAction = 'ABORT'): Processor {
+  return { name: 'moderation', executionOrder: 1, fallbackAction, lambdaArn: PROCESSOR_ARN, invocationType: 'ASYNC' };
+}
+
+/** One change handed to the flow's processor: its CallbackId (32-64 characters) and deadline. */
+export function flowAssignment(fallbackAction: FallbackAction = 'ABORT', callbackId = 'c'.repeat(64), deadline = T0 + 300_000): FlowAssignment {
+  return { processor: processor(fallbackAction), callbackId, deadline };
 }
 
 export const withFlow = (overrides: Partial<Channel> = {}) => channel({ channelFlowArn: channelFlowArn(APP, 'moderation-flow'), ...overrides });

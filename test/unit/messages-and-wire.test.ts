@@ -20,6 +20,11 @@ describe('createMessage', () => {
     [true, 'STANDARD', 'PENDING'],
     [true, 'CONTROL', 'SENT'],
   ];
+  const FLOW = {
+    processor: { name: 'moderation', executionOrder: 1, fallbackAction: 'ABORT', lambdaArn: 'arn:aws:lambda:us-east-1:000000000000:function:channel-flow-moderation', invocationType: 'ASYNC' },
+    callbackId: 'c'.repeat(64),
+    deadline: T0 + 300_000,
+  } as const;
   for (const [hasFlow, type, status] of TABLE) {
     test(`${type} in a channel ${hasFlow ? 'with' : 'without'} a flow is stored ${status}`, () => {
       const created = createMessage({
@@ -28,8 +33,11 @@ describe('createMessage', () => {
         sender: ALICE,
         messageId: 'm1',
         now: T0,
+        ...(hasFlow && { flow: FLOW }),
       });
       assert.deepEqual(created.status, { value: status });
+      // Only a message that waits for the processor carries the change it waits with.
+      assert.equal(created.pending?.callbackId, status === 'PENDING' ? FLOW.callbackId : undefined);
     });
   }
 

@@ -14,6 +14,7 @@ import {
   channelKey,
   createTokenKey,
   ENTITY,
+  flowAssociationKey,
   MEMBER_PREFIX,
   memberIndexKey,
   membershipKey,
@@ -93,7 +94,13 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
   async deleteChannel(channelId: string): Promise<void> {
     // The channel item goes first: from then on the channel is gone for every reader, and the
     // memberships that follow are unreachable even if this invocation stops half way.
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: channelKey(channelId) }));
+    const deleted = await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: channelKey(channelId), ReturnValues: 'ALL_OLD' }));
+    // A deleted channel no longer keeps its channel flow in use.
+    const flowArn = deleted.Attributes?.channelFlowArn;
+    if (typeof flowArn === 'string') {
+      const flowId = flowArn.slice(flowArn.lastIndexOf('/') + 1);
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: flowAssociationKey(flowId, channelId) }));
+    }
     let startKey: Item | undefined;
     do {
       const output = await this.client.send(

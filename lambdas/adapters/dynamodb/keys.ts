@@ -10,6 +10,19 @@ export const memberIndexKey = (memberArn: string) => `MEMBER#${memberArn}`;
 export const channelIndexSortKey = (channelId: string) => `CHANNEL#${channelId}`;
 export const createTokenKey = (creatorArn: string, token: string) => ({ pk: `CREATE_TOKEN#${creatorArn}#${token}`, sk: 'TOKEN' });
 
+/** Channel flows live in the channels table: the flow, and one item per associated channel in its partition. */
+export const flowPartitionKey = (flowId: string) => `FLOW#${flowId}`;
+export const flowKey = (flowId: string) => ({ pk: flowPartitionKey(flowId), sk: 'FLOW' });
+/** gsi1 partition of every flow item: ListChannelFlows is one Query. */
+export const FLOWS_INDEX_KEY = 'FLOWS';
+export const flowIndexSortKey = (flowId: string) => `FLOW#${flowId}`;
+export const FLOW_ASSOCIATION_PREFIX = 'CHANNEL#';
+export const flowAssociationKey = (flowId: string, channelId: string) => ({
+  pk: flowPartitionKey(flowId),
+  sk: `${FLOW_ASSOCIATION_PREFIX}${channelId}`,
+});
+export const flowCreateTokenKey = (creatorArn: string, token: string) => ({ pk: `FLOW_CREATE_TOKEN#${creatorArn}#${token}`, sk: 'TOKEN' });
+
 export const messagePartitionKey = (channelId: string) => `CHANNEL#${channelId}`;
 export const MESSAGE_PREFIX = 'MESSAGE#';
 export const messageKey = (channelId: string, messageId: string) => ({ pk: messagePartitionKey(channelId), sk: `${MESSAGE_PREFIX}${messageId}` });
@@ -23,6 +36,9 @@ export const ENTITY = {
   channel: 'CHANNEL',
   membership: 'MEMBERSHIP',
   createToken: 'CREATE_TOKEN',
+  channelFlow: 'CHANNEL_FLOW',
+  flowAssociation: 'FLOW_ASSOCIATION',
+  flowCreateToken: 'FLOW_CREATE_TOKEN',
   message: 'MESSAGE',
   sendToken: 'SEND_TOKEN',
 } as const;

@@ -9,7 +9,7 @@ import {
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { messageIdBounds } from '../../core/ids';
 import type { Message } from '../../core/model';
-import type { ListMessagesOptions, MessageRepository, Page, SendClaim } from '../../services/ports';
+import type { ListMessagesOptions, MessageRepository, Page, PendingMessageIndex, SendClaim } from '../../services/ports';
 import { ENTITY, MESSAGE_PREFIX, messageKey, messagePartitionKey, sendTokenKey } from './keys';
 import { queryPage } from './paging';
 import { batchWriteAll } from './batch';
@@ -19,11 +19,17 @@ type Item = Record<string, unknown>;
 /** NON_PERSISTENT messages live only as long as delivery needs them. */
 const NON_PERSISTENT_LIFETIME_SECONDS = 15 * 60;
 
+/** The sparse `pending` index holds exactly the messages waiting for a processor, by deadline. */
+const PENDING_PARTITION = 'PENDING';
+const DEADLINE_DIGITS = 15;
+const deadlineKey = (epochMs: number) => Math.max(0, Math.floor(epochMs)).toString().padStart(DEADLINE_DIGITS, '0');
+
 export function messageItem(message: Message): Item {
   return {
     ...messageKey(message.channelId, message.messageId),
     entity: ENTITY.message,
     ...message,
+    ...(message.pending !== undefined && { pendingPartition: PENDING_PARTITION, pendingDeadline: deadlineKey(message.pending.deadline) }),
     ...(message.persistence === 'NON_PERSISTENT' && {
       expiresAt: Math.floor(message.createdAt / 1000) + NON_PERSISTENT_LIFETIME_SECONDS,
     }),
@@ -31,13 +37,13 @@ export function messageItem(message: Message): Item {
 }
 
 export function toMessage(item: Item): Message {
-  const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, ...message } = item;
+  const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, pendingPartition: _partition, pendingDeadline: _deadline, ...message } = item;
   return message as unknown as Message;
 }
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
-export class DynamoDbMessageRepository implements MessageRepository {
+export class DynamoDbMessageRepository implements MessageRepository, PendingMessageIndex {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -49,7 +55,7 @@ export class DynamoDbMessageRepository implements MessageRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, entity: ENTITY.sendToken, requestHash: claim.requestHash, message: claim.message, stored: claim.stored, expiresAt },
+          Item: { ...key, entity: ENTITY.sendToken, ...claim, expiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -61,7 +67,8 @@ export class DynamoDbMessageRepository implements MessageRepository {
     if (!output.Item) return this.claimSendToken(channelId, senderArn, token, claim, expiresAt);
     return {
       requestHash: output.Item.requestHash as string,
-      message: output.Item.message as Message,
+      messageId: output.Item.messageId as string,
+      ...(output.Item.message !== undefined && { message: output.Item.message as Message }),
       stored: output.Item.stored === true,
     };
   }
@@ -71,9 +78,9 @@ export class DynamoDbMessageRepository implements MessageRepository {
       new UpdateCommand({
         TableName: this.tableName,
         Key: sendTokenKey(channelId, senderArn, token),
-        // The message stays in the token item: a retry after the send completed answers with its MessageId.
-        UpdateExpression: 'SET #stored = :true',
-        ExpressionAttributeNames: { '#stored': 'stored' },
+        // The message id stays, for retries; the copy of the message goes, so no content outlives it.
+        UpdateExpression: 'SET #stored = :true REMOVE #message',
+        ExpressionAttributeNames: { '#stored': 'stored', '#message': 'message' },
         ExpressionAttributeValues: { ':true': true },
       }),
     );
@@ -142,6 +149,20 @@ export class DynamoDbMessageRepository implements MessageRepository {
       toMessage,
       (item) => ({ pk: item.pk as string, sk: item.sk as string }),
     );
+  }
+
+  async overduePending(now: number, limit: number): Promise<readonly { readonly channelId: string; readonly messageId: string }[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'pending',
+        KeyConditionExpression: 'pendingPartition = :partition AND pendingDeadline < :now',
+        ExpressionAttributeValues: { ':partition': PENDING_PARTITION, ':now': deadlineKey(now) },
+        ProjectionExpression: 'channelId, messageId',
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).map((item) => ({ channelId: item.channelId as string, messageId: item.messageId as string }));
   }
 
   async deleteChannelMessages(channelId: string): Promise<void> {

@@ -1,0 +1,47 @@
+/**
+ * What a processor team needs to write a channel flow processor for this service (and for Amazon
+ * Chime SDK Messaging): the event it is invoked with and the answers it can give. A processor either
+ * returns one of these answers from its handler (delivered by its on-success destination), or
+ * calls ChannelFlowCallback with the same fields plus the event's CallbackId.
+ */
+export interface ChannelMessageEvent {
+  readonly EventType: 'CHANNEL_MESSAGE_EVENT';
+  readonly CallbackId: string;
+  readonly ChannelMessage: {
+    readonly MessageId: string;
+    readonly ChannelArn: string;
+    readonly Content: string;
+    readonly Metadata?: string;
+    readonly Sender: { readonly Arn: string; readonly Name: string };
+    readonly Persistence: 'PERSISTENT' | 'NON_PERSISTENT';
+    /** Present for an edit (and only then): ISO-8601. */
+    readonly LastEditedTimestamp?: string;
+    readonly Type: 'STANDARD';
+    /** ISO-8601. */
+    readonly CreatedTimestamp: string;
+  };
+}
+
+export interface ProcessorAnswer {
+  readonly ChannelMessage: { readonly MessageId: string; readonly Content?: string; readonly Metadata?: string };
+  readonly DeleteResource?: boolean;
+}
+
+/** Let the message through, with new content and/or metadata if given (content 1–4096 characters). */
+export function allow(event: ChannelMessageEvent, changes: { readonly content?: string; readonly metadata?: string } = {}): ProcessorAnswer {
+  return {
+    ChannelMessage: {
+      MessageId: event.ChannelMessage.MessageId,
+      ...(changes.content !== undefined && { Content: changes.content }),
+      ...(changes.metadata !== undefined && { Metadata: changes.metadata }),
+    },
+  };
+}
+
+/** Deny the message (or the edit): the sender is told DENIED and the content is not kept. */
+export function deny(event: ChannelMessageEvent): ProcessorAnswer {
+  return { ChannelMessage: { MessageId: event.ChannelMessage.MessageId }, DeleteResource: true };
+}
+
+/** Whether the event is for an edit of a SENT message rather than a new message. */
+export const isEdit = (event: ChannelMessageEvent): boolean => event.ChannelMessage.LastEditedTimestamp !== undefined;
