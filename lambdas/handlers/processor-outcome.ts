@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { DynamoDbMessageRepository } from '../adapters/dynamodb/message-repository';
+import { DynamoDbChannelRepository } from '../adapters/dynamodb/channel-repository';
 import { appInstanceFromEnvironment, tableName } from '../config';
 import { parseResourceArn } from '../core/arns';
 import { answerOfResult, type ProcessorEvent } from '../core/processor-protocol';
@@ -8,7 +9,8 @@ import { createProcessingService } from './shared/processing';
 
 const logger = new Logger({ serviceName: 'channel-flows-processor-outcome' });
 const app = appInstanceFromEnvironment();
-const processing = createProcessingService(app, new DynamoDbMessageRepository(createDocumentClient(), tableName('messages')));
+const client = createDocumentClient();
+const processing = createProcessingService(app, new DynamoDbMessageRepository(client, tableName('messages')), new DynamoDbChannelRepository(client, tableName('channels')));
 
 /** The record Lambda sends to an asynchronous invocation's destinations. */
 export interface DestinationRecord {

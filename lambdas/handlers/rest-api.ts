@@ -24,7 +24,7 @@ function createServices(): Services {
   const messageRepository = new DynamoDbMessageRepository(client, tableName('messages'));
   const flowRepository = new DynamoDbFlowRepository(client, tableName('channels'));
   const channels = new ChannelService(app, channelRepository, messageRepository, systemClock);
-  const processing = createProcessingService(app, messageRepository);
+  const processing = createProcessingService(app, messageRepository, channelRepository);
   const messages = new MessageService(app, channels, channelRepository, messageRepository, flowRepository, processing, systemClock);
   const flows = new FlowService(app, flowRepository, channels, systemClock, processorPrefix());
   return { app, websocketUrl: websocketUrl(), channels, messages, flows, processing };

@@ -79,7 +79,8 @@ export class MessageService {
 
     await this.messages.createMessage(message);
     await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
-    await this.channels.recordLastMessage(channelId, now);
+    // A message waiting for its processor becomes the channel's latest once it is SENT, if ever.
+    if (message.status.value === 'SENT') await this.channels.recordLastMessage(channelId, now);
     const dispatched = await this.processing.dispatch(message);
     return { messageId: message.messageId, status: dispatched.status };
   }
@@ -102,7 +103,7 @@ export class MessageService {
     if (!earlier.stored && earlier.message) {
       const created = await this.messages.createMessage(earlier.message);
       await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
-      await this.channels.recordLastMessage(channelId, earlier.message.createdAt);
+      if (earlier.message.status.value === 'SENT') await this.channels.recordLastMessage(channelId, earlier.message.createdAt);
       if (created) {
         const dispatched = await this.processing.dispatch(earlier.message);
         return { messageId: earlier.message.messageId, status: dispatched.status };

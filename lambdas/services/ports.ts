@@ -182,3 +182,8 @@ export interface ProcessorInvoker {
 export interface PendingMessageIndex {
   overduePending(now: number, limit: number): Promise<readonly { readonly channelId: string; readonly messageId: string }[]>;
 }
+
+/** Where a channel's LastMessageTimestamp is kept. */
+export interface ChannelActivity {
+  recordLastMessage(channelId: string, at: number): Promise<void>;
+}

@@ -4,7 +4,7 @@ import { newCallbackId } from '../core/ids';
 import { resolvePending, type FlowAssignment, type ProcessorAnswer } from '../core/messages';
 import type { ChannelFlow, Message } from '../core/model';
 import { processorEvent } from '../core/processor-protocol';
-import type { Clock, MessageRepository, PendingMessageIndex, ProcessorInvoker } from './ports';
+import type { ChannelActivity, Clock, MessageRepository, PendingMessageIndex, ProcessorInvoker } from './ports';
 
 export interface ProcessingSettings {
   /** How long a change may wait for its processor's answer. */
@@ -27,6 +27,7 @@ export class ProcessingService {
     private readonly app: AppInstance,
     private readonly messages: MessageRepository,
     private readonly pendingIndex: PendingMessageIndex,
+    private readonly channels: ChannelActivity,
     private readonly invoker: ProcessorInvoker,
     private readonly clock: Clock,
     private readonly settings: ProcessingSettings,
@@ -70,6 +71,10 @@ export class ProcessingService {
       const resolved = resolvePending(message, answer, this.clock.now());
       if (await this.messages.replaceMessage(resolved.message, message.revision)) {
         if (resolved.deleteAfterwards) await this.messages.deleteMessage(channelId, messageId);
+        // A message counts as the channel's latest only once the others can see it.
+        if (message.pending.change === 'CREATE' && resolved.message.status.value === 'SENT') {
+          await this.channels.recordLastMessage(channelId, message.createdAt);
+        }
         return 'APPLIED';
       }
     }

@@ -6,7 +6,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Channel, ChannelPrivacy, Membership } from '../../core/model';
 import type { ChannelRepository, IdempotencyRecord, MemberDirectory, Page, PageRequest } from '../../services/ports';
 import {
@@ -21,6 +20,7 @@ import {
   privacyIndexKey,
 } from './keys';
 import { queryPage } from './paging';
+import { claimOrRead, putIfAbsent, writeIf } from './conditional';
 import { batchGetAll, batchWriteAll } from './batch';
 
 type Item = Record<string, unknown>;
@@ -60,24 +60,14 @@ export function toMembership(item: Item): Membership {
 const tablePosition = (item: Item) => ({ pk: item.pk as string, sk: item.sk as string });
 const indexPosition = (item: Item) => ({ ...tablePosition(item), gsi1pk: item.gsi1pk as string, gsi1sk: item.gsi1sk as string });
 
-const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
-
 export class DynamoDbChannelRepository implements ChannelRepository, MemberDirectory {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async createChannel(channel: Channel): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: channelItem(channel), ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  createChannel(channel: Channel): Promise<boolean> {
+    return putIfAbsent(this.client, this.tableName, channelItem(channel));
   }
 
   async getChannel(channelId: string): Promise<Channel | undefined> {
@@ -134,8 +124,9 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
   }
 
   async recordLastMessage(channelId: string, at: number): Promise<void> {
-    try {
-      await this.client.send(
+    // Never backwards, and never for a channel deleted meanwhile.
+    await writeIf(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: channelKey(channelId),
@@ -143,22 +134,13 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
           ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastMessageAt) OR lastMessageAt < :at)',
           ExpressionAttributeValues: { ':at': at },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 
   async putMembership(membership: Membership): Promise<Membership> {
-    try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: membershipItem(membership), ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return membership;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return (await this.getMembership(membership.channelId, membership.member.arn)) ?? membership;
-    }
+    if (await putIfAbsent(this.client, this.tableName, membershipItem(membership))) return membership;
+    return (await this.getMembership(membership.channelId, membership.member.arn)) ?? membership;
   }
 
   async getMembership(channelId: string, userArn: string): Promise<Membership | undefined> {
@@ -230,24 +212,13 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
     );
   }
 
-  async claimCreateToken(creatorArn: string, token: string, record: IdempotencyRecord, expiresAt: number): Promise<IdempotencyRecord | undefined> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...createTokenKey(creatorArn, token), entity: ENTITY.createToken, ...record, expiresAt },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const output = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: createTokenKey(creatorArn, token), ConsistentRead: true }),
-      );
-      if (!output.Item) return this.claimCreateToken(creatorArn, token, record, expiresAt);
-      return { resourceId: output.Item.resourceId as string, requestHash: output.Item.requestHash as string };
-    }
+  claimCreateToken(creatorArn: string, token: string, record: IdempotencyRecord, expiresAt: number): Promise<IdempotencyRecord | undefined> {
+    return claimOrRead(
+      this.client,
+      this.tableName,
+      { ...createTokenKey(creatorArn, token), entity: ENTITY.createToken, ...record, expiresAt },
+      (stored) => ({ resourceId: stored.resourceId as string, requestHash: stored.requestHash as string }),
+    );
   }
 
   async releaseCreateToken(creatorArn: string, token: string): Promise<void> {

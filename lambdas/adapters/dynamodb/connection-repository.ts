@@ -1,6 +1,7 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Connection, ConnectionRepository } from '../../services/ports';
 import { batchGetAll } from './batch';
+import { writeIf } from './conditional';
 
 type Item = Record<string, unknown>;
 
@@ -46,17 +47,18 @@ export class DynamoDbConnectionRepository implements ConnectionRepository {
   }
 
   async withdrawConnection(userArn: string, connectionId: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: userConnectionsKey(userArn),
-        UpdateExpression: 'DELETE connectionIds :ids',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':ids': new Set([connectionId]) },
-      }),
-    ).catch((error: Error) => {
-      if (error.name !== 'ConditionalCheckFailedException') throw error;
-    });
+    // Only an existing user item: a DELETE on a missing one would create an empty item.
+    await writeIf(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: userConnectionsKey(userArn),
+          UpdateExpression: 'DELETE connectionIds :ids',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':ids': new Set([connectionId]) },
+        }),
+      ),
+    );
   }
 
   async enrolConnection(connection: Connection): Promise<void> {
@@ -69,17 +71,17 @@ export class DynamoDbConnectionRepository implements ConnectionRepository {
         ExpressionAttributeValues: { ':ids': new Set([connection.connectionId]), ':user': connection.userArn, ':expiresAt': connection.expiresAt },
       }),
     );
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: userConnectionsKey(connection.userArn),
-        UpdateExpression: 'SET expiresAt = :expiresAt',
-        ConditionExpression: 'expiresAt < :expiresAt',
-        ExpressionAttributeValues: { ':expiresAt': connection.expiresAt },
-      }),
-    ).catch((error: Error) => {
-      if (error.name !== 'ConditionalCheckFailedException') throw error;
-    });
+    await writeIf(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: userConnectionsKey(connection.userArn),
+          UpdateExpression: 'SET expiresAt = :expiresAt',
+          ConditionExpression: 'expiresAt < :expiresAt',
+          ExpressionAttributeValues: { ':expiresAt': connection.expiresAt },
+        }),
+      ),
+    );
   }
 
   async establishedConnections(userArns: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>> {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -30,6 +29,7 @@ import {
   FLOWS_INDEX_KEY,
 } from './keys';
 import { queryPage } from './paging';
+import { claimOrRead, isConditionFailure, putIfAbsent } from './conditional';
 
 type Item = Record<string, unknown>;
 
@@ -48,7 +48,6 @@ const DELETE_MARK_MS = 60_000;
  */
 const ASSOCIATION_GRACE_MS = 60_000;
 
-const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
 function flowItem(flow: ChannelFlow): Item {
   return {
@@ -99,14 +98,8 @@ export class DynamoDbFlowRepository implements ChannelFlowRepository {
     this.channels = new DynamoDbChannelRepository(client, tableName);
   }
 
-  async createFlow(flow: ChannelFlow): Promise<boolean> {
-    try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: flowItem(flow), ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  createFlow(flow: ChannelFlow): Promise<boolean> {
+    return putIfAbsent(this.client, this.tableName, flowItem(flow));
   }
 
   async getFlow(flowId: string): Promise<ChannelFlow | undefined> {
@@ -280,29 +273,13 @@ export class DynamoDbFlowRepository implements ChannelFlowRepository {
     return { items: channels.filter((channel) => namesFlow(channel, flowId)), ...(ids.next && { next: ids.next }) };
   }
 
-  async claimCreateToken(creatorArn: string, token: string, claim: FlowCreateClaim, expiresAt: number): Promise<FlowCreateClaim | undefined> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...flowCreateTokenKey(creatorArn, token), entity: ENTITY.flowCreateToken, ...claim, expiresAt },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const output = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: flowCreateTokenKey(creatorArn, token), ConsistentRead: true }),
-      );
-      // The earlier claim expired between the two requests: claim again.
-      if (!output.Item) return this.claimCreateToken(creatorArn, token, claim, expiresAt);
-      return {
-        resourceId: output.Item.resourceId as string,
-        requestHash: output.Item.requestHash as string,
-        stored: output.Item.stored === true,
-      };
-    }
+  claimCreateToken(creatorArn: string, token: string, claim: FlowCreateClaim, expiresAt: number): Promise<FlowCreateClaim | undefined> {
+    return claimOrRead(
+      this.client,
+      this.tableName,
+      { ...flowCreateTokenKey(creatorArn, token), entity: ENTITY.flowCreateToken, ...claim, expiresAt },
+      (stored) => ({ resourceId: stored.resourceId as string, requestHash: stored.requestHash as string, stored: stored.stored === true }),
+    );
   }
 
   async markCreateTokenStored(creatorArn: string, token: string): Promise<void> {

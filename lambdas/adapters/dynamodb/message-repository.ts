@@ -6,12 +6,12 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { messageIdBounds } from '../../core/ids';
 import type { Message } from '../../core/model';
 import type { ListMessagesOptions, MessageRepository, Page, PendingMessageIndex, SendClaim } from '../../services/ports';
 import { ENTITY, MESSAGE_PREFIX, messageKey, messagePartitionKey, sendTokenKey } from './keys';
 import { queryPage } from './paging';
+import { claimOrRead, putIfAbsent, writeIf } from './conditional';
 import { batchWriteAll } from './batch';
 
 type Item = Record<string, unknown>;
@@ -41,36 +41,24 @@ export function toMessage(item: Item): Message {
   return message as unknown as Message;
 }
 
-const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
-
 export class DynamoDbMessageRepository implements MessageRepository, PendingMessageIndex {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async claimSendToken(channelId: string, senderArn: string, token: string, claim: SendClaim, expiresAt: number): Promise<SendClaim | undefined> {
-    const key = sendTokenKey(channelId, senderArn, token);
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...key, entity: ENTITY.sendToken, ...claim, expiresAt },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    if (!output.Item) return this.claimSendToken(channelId, senderArn, token, claim, expiresAt);
-    return {
-      requestHash: output.Item.requestHash as string,
-      messageId: output.Item.messageId as string,
-      ...(output.Item.message !== undefined && { message: output.Item.message as Message }),
-      stored: output.Item.stored === true,
-    };
+  claimSendToken(channelId: string, senderArn: string, token: string, claim: SendClaim, expiresAt: number): Promise<SendClaim | undefined> {
+    return claimOrRead(
+      this.client,
+      this.tableName,
+      { ...sendTokenKey(channelId, senderArn, token), entity: ENTITY.sendToken, ...claim, expiresAt },
+      (stored) => ({
+        requestHash: stored.requestHash as string,
+        messageId: stored.messageId as string,
+        ...(stored.message !== undefined && { message: stored.message as Message }),
+        stored: stored.stored === true,
+      }),
+    );
   }
 
   async markSendTokenStored(channelId: string, senderArn: string, token: string): Promise<void> {
@@ -86,16 +74,8 @@ export class DynamoDbMessageRepository implements MessageRepository, PendingMess
     );
   }
 
-  async createMessage(message: Message): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: messageItem(message), ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  createMessage(message: Message): Promise<boolean> {
+    return putIfAbsent(this.client, this.tableName, messageItem(message));
   }
 
   async getMessage(channelId: string, messageId: string): Promise<Message | undefined> {
@@ -105,9 +85,9 @@ export class DynamoDbMessageRepository implements MessageRepository, PendingMess
     return output.Item ? toMessage(output.Item) : undefined;
   }
 
-  async replaceMessage(message: Message, expectedRevision: number): Promise<boolean> {
-    try {
-      await this.client.send(
+  replaceMessage(message: Message, expectedRevision: number): Promise<boolean> {
+    return writeIf(() =>
+      this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: messageItem(message),
@@ -115,12 +95,8 @@ export class DynamoDbMessageRepository implements MessageRepository, PendingMess
           ExpressionAttributeNames: { '#revision': 'revision' },
           ExpressionAttributeValues: { ':expected': expectedRevision },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async deleteMessage(channelId: string, messageId: string): Promise<boolean> {
