@@ -1,26 +1,14 @@
+import type { ProcessorEvent } from '../core/processor-protocol';
+
 /**
  * What a processor team needs to write a channel flow processor for this service (and for Amazon
  * Chime SDK Messaging): the event it is invoked with and the answers it can give. A processor either
  * returns one of these answers from its handler (delivered by its on-success destination), or
  * calls ChannelFlowCallback with the same fields plus the event's CallbackId.
+ *
+ * The event a processor is invoked with; `LastEditedTimestamp` is present only for an edit.
  */
-export interface ChannelMessageEvent {
-  readonly EventType: 'CHANNEL_MESSAGE_EVENT';
-  readonly CallbackId: string;
-  readonly ChannelMessage: {
-    readonly MessageId: string;
-    readonly ChannelArn: string;
-    readonly Content: string;
-    readonly Metadata?: string;
-    readonly Sender: { readonly Arn: string; readonly Name: string };
-    readonly Persistence: 'PERSISTENT' | 'NON_PERSISTENT';
-    /** Present for an edit (and only then): ISO-8601. */
-    readonly LastEditedTimestamp?: string;
-    readonly Type: 'STANDARD';
-    /** ISO-8601. */
-    readonly CreatedTimestamp: string;
-  };
-}
+export type ChannelMessageEvent = ProcessorEvent;
 
 export interface ProcessorAnswer {
   readonly ChannelMessage: { readonly MessageId: string; readonly Content?: string; readonly Metadata?: string };

@@ -91,20 +91,9 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
       const flowId = flowArn.slice(flowArn.lastIndexOf('/') + 1);
       await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: flowAssociationKey(flowId, channelId) }));
     }
-    let startKey: Item | undefined;
-    do {
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': channelKey(channelId).pk, ':prefix': MEMBER_PREFIX },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      await batchWriteAll(this.client, this.tableName, (output.Items ?? []).map((key) => ({ DeleteRequest: { Key: key } })));
-      startKey = output.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const memberArns of this.memberArnPages(channelId)) {
+      await batchWriteAll(this.client, this.tableName, memberArns.map((arn) => ({ DeleteRequest: { Key: membershipKey(channelId, arn) } })));
+    }
   }
 
   listChannelsByPrivacy(privacy: ChannelPrivacy, page: PageRequest): Promise<Page<Channel>> {
