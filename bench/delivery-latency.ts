@@ -1,11 +1,18 @@
-import { CreateChannelCommand, CreateChannelMembershipCommand, SendChannelMessageCommand } from '@aws-sdk/client-chime-sdk-messaging';
+import {
+  AssociateChannelFlowCommand,
+  CreateChannelCommand,
+  CreateChannelFlowCommand,
+  CreateChannelMembershipCommand,
+  SendChannelMessageCommand,
+} from '@aws-sdk/client-chime-sdk-messaging';
 import { startLocalSystem, type LocalUser } from '../test/support/local-system';
 import { connectEvents, eventTypeOf, type EventClient } from '../test/support/websocket-client';
 
 /**
  * Send-to-delivery latency on loopback: the time from the start of SendChannelMessage (official
  * SDK client) until the CREATE_CHANNEL_MESSAGE frame arrives on real `ws` connections, through the
- * whole local pipeline (REST → DynamoDB → stream → fan-out → @connections → WebSocket).
+ * whole local pipeline (REST → DynamoDB → stream → fan-out → @connections → WebSocket), and with
+ * a channel flow (→ async invoke of the shipped moderation processor → destination → write-back).
  *
  *   npm run bench [-- --messages 200]
  */
@@ -13,9 +20,15 @@ const messageCount = Number(process.argv[process.argv.indexOf('--messages') + 1]
 
 interface Scenario {
   readonly members: number;
+  /** Whether the channel has a flow with the shipped moderation processor. */
+  readonly flow: boolean;
 }
 
-const SCENARIOS: readonly Scenario[] = [{ members: 1 }, { members: 100 }];
+const SCENARIOS: readonly Scenario[] = [
+  { members: 1, flow: false },
+  { members: 100, flow: false },
+  { members: 100, flow: true },
+];
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 
@@ -25,13 +38,37 @@ async function run(): Promise<void> {
   try {
     for (const scenario of SCENARIOS) {
       const users: LocalUser[] = [];
-      for (let index = 0; index < scenario.members; index += 1) users.push(await system.user(`bench-${scenario.members}-${index}`));
+      const prefix = `bench-${scenario.members}${scenario.flow ? '-flow' : ''}`;
+      for (let index = 0; index < scenario.members; index += 1) users.push(await system.user(`${prefix}-${index}`));
       const sender = users[0] as LocalUser;
       const { ChannelArn } = await sender.client.send(
-        new CreateChannelCommand({ AppInstanceArn: system.ready.appInstanceArn, Name: `bench ${scenario.members}`, ChimeBearer: sender.arn, MemberArns: [sender.arn] }),
+        new CreateChannelCommand({
+          AppInstanceArn: system.ready.appInstanceArn,
+          Name: `bench ${scenario.members}${scenario.flow ? ' flow' : ''}`,
+          ChimeBearer: sender.arn,
+          MemberArns: [sender.arn],
+        }),
       );
       for (const user of users.slice(1)) {
         await sender.client.send(new CreateChannelMembershipCommand({ ChannelArn, ChimeBearer: sender.arn, MemberArn: user.arn, Type: 'DEFAULT' }));
+      }
+      if (scenario.flow) {
+        const admin = await system.user(`bench-admin-${scenario.members}`, { admin: true });
+        const { ChannelFlowArn } = await admin.client.send(
+          new CreateChannelFlowCommand({
+            AppInstanceArn: system.ready.appInstanceArn,
+            Name: 'bench moderation',
+            Processors: [
+              {
+                Name: 'moderation',
+                ExecutionOrder: 1,
+                FallbackAction: 'ABORT',
+                Configuration: { Lambda: { ResourceArn: (system.ready.processors as Record<string, string>)['channel-flow-moderation'], InvocationType: 'ASYNC' } },
+              },
+            ],
+          }),
+        );
+        await sender.client.send(new AssociateChannelFlowCommand({ ChannelArn, ChannelFlowArn, ChimeBearer: sender.arn }));
       }
       const clients: EventClient[] = [];
       for (const user of users) {
@@ -75,7 +112,7 @@ async function run(): Promise<void> {
       ] as const) {
         const sorted = [...samples].sort((a, b) => a - b);
         rows.push(
-          `| ${scenario.members} | ${label} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${(sorted.at(-1) as number).toFixed(1)} |`,
+          `| ${scenario.members} | ${scenario.flow ? 'moderation' : 'none'} | ${label} | ${sorted.length} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${(sorted.at(-1) as number).toFixed(1)} |`,
         );
       }
     }
@@ -83,8 +120,8 @@ async function run(): Promise<void> {
     await system.stop();
   }
   console.log(`Send-to-delivery latency on loopback, ${messageCount} messages per scenario, sent one at a time (ms)\n`);
-  console.log('| members connected | measured at | samples | p50 | p99 | max |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| members connected | channel flow | measured at | samples | p50 | p99 | max |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 }
 
