@@ -926,6 +926,16 @@ describe('props validation', () => {
     assert.equal(settings.ThrottlingBurstLimit, defaults.resources[defaults.webSocketStageId].Properties.DefaultRouteSettings.ThrottlingBurstLimit);
   });
 
+  test('webSocketThrottle: a field given as undefined keeps its default; a negative limit is refused with its value', () => {
+    const { resources, webSocketStageId } = build({ webSocketThrottle: { rateLimit: 50, burstLimit: undefined } });
+    assert.equal(
+      resources[webSocketStageId].Properties.DefaultRouteSettings.ThrottlingBurstLimit,
+      defaults.resources[defaults.webSocketStageId].Properties.DefaultRouteSettings.ThrottlingBurstLimit,
+    );
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    assert.throws(() => new ChannelFlowsStack(app, 'Bad', { webSocketThrottle: { rateLimit: -5 } }), /rateLimit.*-5/);
+  });
+
   test('an issuer that is not an https URL is refused', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     assert.throws(() => new ChannelFlowsStack(app, 'Bad', { identity: { issuer: 'issuer.example.com' } }), /issuer\.example\.com/);
