@@ -25,9 +25,14 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Headers': 'Authorization,Content-Type,x-amz-chime-bearer,x-amz-date,x-amz-security-token,x-amz-user-agent,x-amz-content-sha256,amz-sdk-invocation-id,amz-sdk-request',
 };
 
-/** Gateway responses, as the CDK construct configures them. */
+/** Gateway responses, as the CDK construct configures them (a browser SDK must be able to read x-amzn-ErrorType). */
 function gatewayError(response: ServerResponse, status: number, shape: string, code: string, message: string): void {
-  response.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': shape, ...CORS_HEADERS });
+  response.writeHead(status, {
+    'Content-Type': 'application/json',
+    'x-amzn-ErrorType': shape,
+    ...CORS_HEADERS,
+    'Access-Control-Expose-Headers': 'x-amzn-ErrorType,x-amzn-RequestId',
+  });
   response.end(JSON.stringify({ Code: code, Message: message }));
 }
 
@@ -122,8 +127,14 @@ export class LocalRestGateway {
     // gateway checks that the request is signed and takes the access key as the caller.
     const callbackPrefix = `${REST_API.callbackPathPrefix}/`;
     if (rawPath.startsWith(callbackPrefix)) {
-      const credential = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\//.exec(header('authorization') ?? '')?.[1];
-      if (credential === undefined) return gatewayError(response, 403, 'ForbiddenException', 'Forbidden', 'Missing Authentication Token');
+      // As the construct's gateway responses shape API Gateway's: no Authorization at all is
+      // MISSING_AUTHENTICATION_TOKEN (401), anything but a SigV4 one INCOMPLETE_SIGNATURE (403).
+      const authorization = header('authorization');
+      if (authorization === undefined) return gatewayError(response, 401, 'UnauthorizedClientException', 'Unauthorized', 'Missing Authentication Token');
+      const credential = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+      if (credential === undefined) {
+        return gatewayError(response, 403, 'ForbiddenException', 'Forbidden', 'Authorization header requires a SigV4 signature for execute-api');
+      }
       const caller = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${credential}`;
       return invokeProxy(`${REST_API.callbackPathPrefix}/{proxy+}`, path.slice(callbackPrefix.length), undefined, { accessKey: credential, userArn: caller, caller });
     }

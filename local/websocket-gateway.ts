@@ -125,10 +125,12 @@ export class LocalWebSocketGateway {
     connection.timers.push(setTimeout(() => socket.close(1001, 'Going away'), WEBSOCKET_API.maxConnectionSeconds * 1000).unref(), idle());
 
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      // API Gateway does not accept binary frames: it disconnects the client with 1003.
+      if (isBinary) return socket.close(1003, 'Binary frames are not supported');
       connection.lastActiveAt = Date.now();
       clearTimeout(connection.timers[1]);
       connection.timers[1] = idle();
-      void this.route(connectionId, connection, rawText(data), isBinary);
+      void this.route(connectionId, connection, rawText(data));
     });
     socket.on('close', (code: number) => {
       connection.timers.forEach(clearTimeout);
@@ -145,7 +147,7 @@ export class LocalWebSocketGateway {
     socket.on('error', () => undefined);
   }
 
-  private async route(connectionId: string, connection: LiveConnection, body: string, isBinary: boolean): Promise<void> {
+  private async route(connectionId: string, connection: LiveConnection, body: string): Promise<void> {
     let action: unknown;
     try {
       action = (JSON.parse(body) as { action?: unknown }).action;
@@ -157,7 +159,7 @@ export class LocalWebSocketGateway {
       const result = await this.invokeRoute(routeKey, {
         body,
         requestContext: { ...this.requestContext(routeKey, 'MESSAGE', connectionId, connection.connectedAt, undefined), messageId: randomUUID() },
-        isBase64Encoded: isBinary,
+        isBase64Encoded: false,
       });
       const twoWay = (WEBSOCKET_API.twoWayRoutes as readonly string[]).includes(routeKey);
       if (twoWay && result?.body !== undefined && connection.socket.readyState === WebSocket.OPEN) connection.socket.send(result.body);

@@ -656,8 +656,8 @@ describe('channel flow processing, end to end', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...answer, CallbackId: callbackId }),
     });
-    assert.equal(unsigned.status, 403, unsigned.text);
-    assert.equal(unsigned.errorType, 'ForbiddenException');
+    assert.equal(unsigned.status, 401, unsigned.text);
+    assert.equal(unsigned.errorType, 'UnauthorizedClientException');
     const withUserToken = await rawRequest(restUrl, {
       method: 'POST',
       path: `/callbacks${channelPath(channelArn)}?operation=channel-flow-callback`,

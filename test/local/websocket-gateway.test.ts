@@ -59,6 +59,21 @@ async function waitFor<T>(check: () => T | undefined | null | false | Promise<T 
   }
 }
 
+/** `promise`, or a rejection naming `what` after `timeoutMs`. */
+async function within<T>(promise: Promise<T>, what: string, timeoutMs = 3000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function header(headers: Record<string, string> | undefined, name: string): string | undefined {
   return Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
 }
@@ -269,10 +284,13 @@ describe('routes', () => {
   test('a binary frame is refused as API Gateway does: the connection is closed with 1003 and no route runs', async () => {
     const client = await connect();
     client.socket.send(Buffer.from([0x7b, 0x7d, 0xff, 0x00]), { binary: true });
-    const closed = await client.closed;
+    const closed = await within(client.closed, 'the close');
     assert.equal(closed.code, 1003);
     assert.equal(functions.eventsOf(DEFAULT).length, 0);
     await gatewayForgot(client.connectionId);
+    // A disconnect by the gateway is a clean close: $disconnect runs.
+    await waitFor(() => functions.eventsOf(DISCONNECT).length === 1, '$disconnect');
+    assert.equal(functions.eventsOf(DISCONNECT)[0].requestContext.connectionId, client.connectionId);
   });
 });
 
@@ -282,7 +300,7 @@ describe('disconnects', () => {
       const before = functions.eventsOf(DISCONNECT).length;
       const client = await connect();
       close(client.socket);
-      await client.closed;
+      await within(client.closed, 'the close');
       await waitFor(() => functions.eventsOf(DISCONNECT).length > before, '$disconnect');
       await gatewayForgot(client.connectionId);
       await delay(10);
@@ -297,7 +315,7 @@ describe('disconnects', () => {
   test('terminate() (no close frame) does not run $disconnect; then PostToConnection throws GoneException (410)', async () => {
     const client = await connect();
     client.socket.terminate();
-    assert.equal((await client.closed).code, 1006);
+    assert.equal((await within(client.closed, 'the close')).code, 1006);
     // Once the gateway has noticed the dropped TCP connection (its close handler has run, and would
     // have invoked $disconnect synchronously), nothing was invoked.
     await gatewayForgot(client.connectionId);
@@ -366,7 +384,7 @@ describe('@connections management API (the real SDK client)', () => {
     const other = await connect();
     const response = await deleteConnection(client.connectionId);
     assert.equal(response.$metadata.httpStatusCode, 204);
-    const closed = await client.closed;
+    const closed = await within(client.closed, 'the close');
     assert.equal(closed.code, 1000);
     await waitFor(() => functions.eventsOf(DISCONNECT).length === 1, '$disconnect');
     assert.equal(functions.eventsOf(DISCONNECT)[0].requestContext.connectionId, client.connectionId);
