@@ -75,7 +75,14 @@ export class LocalRestGateway {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    // The request target as sent: WHATWG URL parsing would resolve `..` segments and read `//x` as
+    // a host, handing the function another path than the client asked for.
+    const target = request.url ?? '/';
+    const queryStart = target.indexOf('?');
+    const url = {
+      pathname: queryStart === -1 ? target : target.slice(0, queryStart),
+      searchParams: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
+    };
     const method = (request.method ?? 'GET').toUpperCase();
     const body = await readBody(request);
 
@@ -206,7 +213,7 @@ function requestContext(method: string, rawPath: string, requestId: string, auth
 
 
 
-function multiValueQuery(url: URL): Record<string, string[]> {
+function multiValueQuery(url: { readonly searchParams: URLSearchParams }): Record<string, string[]> {
   const query: Record<string, string[]> = {};
   for (const [name, value] of url.searchParams.entries()) (query[name] ??= []).push(value);
   return query;

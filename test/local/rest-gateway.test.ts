@@ -234,6 +234,15 @@ describe('the {proxy+} Lambda proxy event', () => {
     assert.equal(authorizerEvent.path, path);
   });
 
+  test('dot segments and a leading // reach the function as sent, not resolved into another path', async () => {
+    await raw('GET', '/channels/%2e%2e/x', { Authorization: 'Bearer allow-alice' });
+    await raw('GET', '//channels/abc', { Authorization: 'Bearer allow-alice' });
+    const [dots, doubled] = functions.eventsOf(FUNCTION);
+    assert.equal(dots.path, '/channels/%2e%2e/x');
+    assert.deepEqual(dots.pathParameters, { proxy: 'channels/../x' });
+    assert.equal(doubled.path, '//channels/abc');
+  });
+
   test('a GET has a null body and, without a query, null query parameters', async () => {
     await raw('GET', '/channels/abc', { Authorization: 'Bearer allow-alice' });
     const [event] = functions.eventsOf(FUNCTION);
