@@ -76,8 +76,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const processorNames = [functionNames.moderationProcessor, ...(options.processors ?? []).map((processor) => processor.name)];
 
-  const issuerUrl = `${restUrl}/local`;
-  const issuer = await createLocalTokenIssuer({ issuer: issuerUrl, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) });
+  // The `iss` claim names the app instance, not the port, so that with --data-dir a token stays
+  // valid across restarts on other ports; the keys are served by this run's REST server.
+  const issuerId = `urn:channel-flows:local:${app.appInstanceId}`;
+  const jwksUri = `${restUrl}/local/.well-known/jwks.json`;
+  const issuer = await createLocalTokenIssuer({ issuer: issuerId, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) });
 
   applyLambdaEnvironment({
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -89,9 +92,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     [ENV.appInstanceArn]: appInstanceArn(app),
     [ENV.websocketUrl]: webSocketGateway.websocketUrl,
     [ENV.connectionsEndpoint]: webSocketGateway.connectionsEndpoint,
-    [ENV.jwtIssuer]: issuerUrl,
+    [ENV.jwtIssuer]: issuerId,
     [ENV.jwtAudience]: LOCAL_AUDIENCE,
-    [ENV.jwksUri]: `${issuerUrl}/.well-known/jwks.json`,
+    [ENV.jwksUri]: jwksUri,
     [ENV.userIdClaim]: 'sub',
     [ENV.nameClaim]: 'name',
     [ENV.adminClaim]: 'cognito:groups',
