@@ -1,7 +1,7 @@
 import type { AppInstance } from '../core/arns';
 import type { Audience, ChimeEvent } from '../core/channel-events';
 import { eventFrame } from '../core/frames';
-import { forEachWithConcurrency } from './concurrency';
+import { TaskPool } from './concurrency';
 import type { ConnectionNotifier, ConnectionRepository, MemberDirectory } from './ports';
 
 export interface FanoutOptions {
@@ -41,29 +41,38 @@ export class FanoutService {
     const frame = eventFrame(this.app, event);
     let delivered = 0;
     let gone = 0;
-    const failures: unknown[] = [];
+    // One pool for the whole event: posts to earlier members still run while the connections of
+    // the next 100 are looked up, and a slow connection holds up one slot, not everyone after it.
+    const posts = new TaskPool(this.concurrency);
     const deliverTo = async (users: readonly string[]) => {
       const connectionsByUser = await this.connections.establishedConnections(users);
-      const targets = [...connectionsByUser].flatMap(([userArn, ids]) => ids.map((connectionId) => ({ userArn, connectionId })));
-      failures.push(
-        ...(await forEachWithConcurrency(targets, this.concurrency, async ({ userArn, connectionId }) => {
-          if ((await this.notifier.post(connectionId, frame)) === 'DELIVERED') {
-            delivered += 1;
-            return;
-          }
-          gone += 1;
-          await this.forgetGone(userArn, connectionId);
-        })),
-      );
+      for (const [userArn, connectionIds] of connectionsByUser) {
+        for (const connectionId of connectionIds) {
+          await posts.run(async () => {
+            if ((await this.notifier.post(connectionId, frame)) === 'DELIVERED') {
+              delivered += 1;
+              return;
+            }
+            gone += 1;
+            await this.forgetGone(userArn, connectionId);
+          });
+        }
+      }
     };
     // Lookups are filled to 100 users across member pages (which are not multiples of 100), so
     // one event costs ceil(members / 100) BatchGetItem requests, not one more per page.
     const pending: string[] = [];
-    for await (const users of this.audiencePages(event.audience)) {
-      for (const user of users) pending.push(user);
-      while (pending.length >= USERS_PER_LOOKUP) await deliverTo(pending.splice(0, USERS_PER_LOOKUP));
+    try {
+      for await (const users of this.audiencePages(event.audience)) {
+        for (const user of users) pending.push(user);
+        while (pending.length >= USERS_PER_LOOKUP) await deliverTo(pending.splice(0, USERS_PER_LOOKUP));
+      }
+      if (pending.length > 0) await deliverTo(pending.splice(0));
+    } finally {
+      // Even when a lookup fails, the posts already started finish before the invocation ends.
+      await posts.drain();
     }
-    if (pending.length > 0) await deliverTo(pending.splice(0));
+    const failures = await posts.drain();
     if (failures.length > 0) {
       throw new AggregateError(failures, `${event.eventType}: ${failures.length} of ${delivered + gone + failures.length} posts failed`);
     }
