@@ -20,6 +20,7 @@ export class ChannelFlowsStack extends Stack {
       flowTimeout,
       moderationDenyWords,
       deployModerationProcessor,
+      alarmAction,
       ...stackProps
     } = props;
     super(scope, id, stackProps);
@@ -33,6 +34,7 @@ export class ChannelFlowsStack extends Stack {
       ...(flowTimeout !== undefined ? { flowTimeout } : {}),
       ...(moderationDenyWords !== undefined ? { moderationDenyWords } : {}),
       ...(deployModerationProcessor !== undefined ? { deployModerationProcessor } : {}),
+      ...(alarmAction !== undefined ? { alarmAction } : {}),
     });
     const cf = this.channelFlows;
 

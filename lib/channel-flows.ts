@@ -9,15 +9,18 @@
  *   data-tables.ts              the DynamoDB tables of TABLES
  *   websocket-api.ts            WebSocket API, stage and routes
  *   functions.ts                the NodejsFunctions of FUNCTIONS: bundling, environment, grants
- *   stream-processing.ts        on-failure queues and DynamoDB stream event source mappings
+ *   stream-processing.ts        on-failure queues and DynamoDB stream event source mappings (with
+ *                               their event filters)
  *   rest-api.ts                 REST API, authorizer, proxy and callback routes, gateway responses, CORS
  *   channel-flow-processing.ts  processor prefix and invoke permission, flow timeout, processor
  *                               async-invoke configuration and destinations, schedules
+ *   alarms.ts                   CloudWatch alarms: on-failure queues, stream iterator age, errors
  */
 
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ThrottleSettings, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IAlarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
@@ -26,6 +29,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createAlarms } from './constructs/alarms';
 import {
   assertProcessorCandidate,
   configureProcessor,
@@ -176,6 +180,18 @@ export interface ChannelFlowsProps {
    * @default true
    */
   readonly deployModerationProcessor?: boolean;
+
+  /**
+   * Where every alarm of {@link ChannelFlows.alarms} sends its notification when it goes into ALARM,
+   * e.g. `new SnsAction(topic)` (`aws-cdk-lib/aws-cloudwatch-actions`). The alarms (see `ALARMS` in
+   * `lib/system.ts`): messages in an on-failure queue (a stream batch was given up on), a stream
+   * consumer more than a minute behind its stream (IteratorAge), and errors of the functions no
+   * caller waits on (processor outcome, pending sweep, fan-out, session opener), each over one
+   * 5-minute period.
+   *
+   * @default - the alarms are created without actions (visible in the CloudWatch console only)
+   */
+  readonly alarmAction?: IAlarmAction;
 }
 
 /**
@@ -245,6 +261,12 @@ export class ChannelFlows extends Construct {
 
   /** The stream event sources, by their `id` in `STREAM_MAPPINGS`. */
   public readonly streamMappings: Record<string, DynamoEventSource>;
+
+  /**
+   * The CloudWatch alarms an operator needs (see {@link ChannelFlowsProps.alarmAction}): one per
+   * queue, one per stream-mapped function (IteratorAge) and one per function of `ALARMS.functionErrors`.
+   */
+  public readonly alarms: IAlarm[];
 
   /** The issuer whose tokens are accepted. */
   public readonly issuer: string;
@@ -337,6 +359,8 @@ export class ChannelFlows extends Construct {
       fn.addEnvironment(ENV.callbackUrl, this.callbackUrl);
       this.addProcessor(fn);
     }
+
+    this.alarms = createAlarms(this, { queues: streams.queues, getFunction, alarmAction: props.alarmAction });
   }
 
   /** The processors registered so far (the shipped ones and those given to {@link addProcessor}). */

@@ -315,6 +315,18 @@ export interface StreamMappingDefinition {
   /** The function answers `{batchItemFailures}` so one bad record does not hold back the rest. */
   readonly reportBatchItemFailures: boolean;
   readonly onFailure: QueueName;
+  /**
+   * Event filtering: when given, only records whose new or old image has an `entity` attribute (a
+   * string) equal to one of these reach the function; the others never invoke it, do not count
+   * towards `batchSize`, and are checkpointed past, as Lambda does with filter criteria. Both
+   * images are looked at so that inserts, updates and removals (TTL expiries included) of a
+   * matching item all pass. Absent: every record reaches the function. In AWS this is the
+   * mapping's FilterCriteria, two patterns that Lambda ORs:
+   * `{"dynamodb":{"NewImage":{"entity":{"S":[…]}}}}` and the same on `OldImage`. The values are
+   * the entity tags the repositories write (`ENTITY` in `lambdas/adapters/dynamodb/keys.ts`,
+   * `CONNECTION_ENTITY`); items without the attribute (e.g. the per-user `USER#…` items) never pass.
+   */
+  readonly entities?: readonly string[];
 }
 
 const STREAM_DEFAULTS = {
@@ -328,13 +340,51 @@ const STREAM_DEFAULTS = {
   onFailure: 'streamFailures',
 } as const;
 
-/** DynamoDB stream → Lambda event source mappings. */
+/**
+ * DynamoDB stream → Lambda event source mappings. Each reaches its function only with the entities
+ * the function acts on: the fan-out turns messages and memberships into events (not channels,
+ * flows, or idempotency tokens), and the session opener handles connections (not the per-user
+ * `USER#…` items it writes itself).
+ */
 export const STREAM_MAPPINGS: readonly StreamMappingDefinition[] = [
-  { id: 'MessageEvents', table: 'messages', function: 'fanout', ...STREAM_DEFAULTS },
-  { id: 'MembershipEvents', table: 'channels', function: 'fanout', ...STREAM_DEFAULTS },
+  { id: 'MessageEvents', table: 'messages', function: 'fanout', ...STREAM_DEFAULTS, entities: ['MESSAGE'] },
+  { id: 'MembershipEvents', table: 'channels', function: 'fanout', ...STREAM_DEFAULTS, entities: ['MEMBERSHIP'] },
   // A SESSION_ESTABLISHED that comes late is worth nothing: give up on such records after a minute.
-  { id: 'SessionEvents', table: 'connections', function: 'sessionOpener', ...STREAM_DEFAULTS, batchSize: 25, maximumRecordAgeSeconds: 60 },
+  {
+    id: 'SessionEvents',
+    table: 'connections',
+    function: 'sessionOpener',
+    ...STREAM_DEFAULTS,
+    batchSize: 25,
+    maximumRecordAgeSeconds: 60,
+    entities: ['CONNECTION'],
+  },
 ];
+
+/**
+ * CloudWatch alarms for an operator, each over one period of `periodSeconds` (a single breaching
+ * period alarms; no data is not breaching). The construct derives them from the definitions above
+ * (`lib/constructs/alarms.ts`) and sends them to its `alarmAction` prop when one is given.
+ */
+export const ALARMS = {
+  periodSeconds: 5 * 60,
+  /**
+   * Every queue of `QUEUES`: ApproximateNumberOfMessagesVisible (Maximum) above this. A message in
+   * an on-failure queue is a stream batch that ran out of retries or age, i.e. events not delivered.
+   */
+  queueMessagesVisibleAbove: 0,
+  /**
+   * Every function a `STREAM_MAPPINGS` entry maps to (one alarm per function: IteratorAge has no
+   * per-mapping dimension): IteratorAge (Maximum) above this many seconds. The consumer is
+   * falling behind its stream; clients get their events late.
+   */
+  iteratorAgeSecondsAbove: 60,
+  /**
+   * These functions: Errors (Sum) above 0. They run with nobody waiting on the answer (stream
+   * consumers, the processors' destination, the schedule), so an error would otherwise go unseen.
+   */
+  functionErrors: ['processorOutcome', 'pendingSweeper', 'fanout', 'sessionOpener'] as readonly FunctionName[],
+} as const;
 
 /**
  * Channel flow processors: Lambda functions of other teams, invoked asynchronously. The invoking

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { FUNCTIONS, STREAM_MAPPINGS, type FunctionName, type StreamMappingDefinition, type TableName } from '../lib/system';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './environment';
 import type { LocalQueues } from './queues';
@@ -29,6 +29,10 @@ import { STREAM_RETENTION_MS, type StreamEntry, type StreamSource } from './stre
  *   destination for DynamoDB streams, and processing moves on; it never stalls forever.
  * - Order: one batch at a time per shard; nothing later is delivered while an earlier batch (or a
  *   half of it) is still being retried.
+ * - Event filtering (`entities`, the mapping's FilterCriteria in AWS): a record whose new and old
+ *   images both lack a matching `entity` is dropped before batching. It never reaches the function,
+ *   does not count towards `batchSize`, is not subject to retries, record age or the on-failure
+ *   destination, and the checkpoint moves past it (so `caughtUp` sees it as processed).
  */
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
@@ -95,6 +99,8 @@ export interface EventSourceMappingStats {
   partialFailures: number;
   discardedBatches: number;
   discardedRecords: number;
+  /** Records dropped by the mapping's event filter and checkpointed past. */
+  filteredRecords: number;
 }
 
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;
@@ -103,6 +109,38 @@ const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 export function localFunctionArn(name: FunctionName): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:channel-flows-${name}`;
 }
+
+/**
+ * The event filter of a mapping's `entities`, as Lambda applies the FilterCriteria the construct
+ * gives it (`{"dynamodb":{"NewImage":{"entity":{"S":[…]}}}}` OR the same on `OldImage`): whether
+ * the record's new or old image has a string `entity` attribute equal to one of them. Undefined
+ * (every record passes) for a mapping without `entities`.
+ */
+export function entityFilter(mapping: StreamMappingDefinition): ((record: DynamoDBRecord) => boolean) | undefined {
+  if (mapping.entities === undefined) return undefined;
+  if (mapping.entities.length === 0 || mapping.entities.some((entity) => entity === '')) {
+    throw new Error(`Stream mapping ${mapping.id}: entities must list at least one non-empty entity (or be left out to receive every record)`);
+  }
+  const accepted = new Set<string>(mapping.entities);
+  const matches = (image: Record<string, { S?: string }> | undefined) => {
+    const value = image?.['entity']?.S;
+    return typeof value === 'string' && accepted.has(value);
+  };
+  return (record) => matches(record.dynamodb?.NewImage) || matches(record.dynamodb?.OldImage);
+}
+
+/** What {@link EventSourceMapping} reads for one batch. */
+interface BatchRead {
+  /** Up to `batchSize` records after the checkpoint that pass the filter, oldest first. */
+  readonly entries: StreamEntry[];
+  /** The last record looked at, passing or not: with no more passing records, the checkpoint may move here. */
+  readonly scannedTo: string | undefined;
+  /** Sequence numbers of the records the filter dropped, up to `scannedTo`. */
+  readonly filtered: readonly string[];
+}
+
+/** How many stream records one read looks at while skipping filtered-out records. */
+const FILTER_READ_CHUNK = 1000;
 
 type Outcome =
   | { readonly kind: 'success' }
@@ -121,8 +159,16 @@ interface WorkItem {
 
 export class EventSourceMapping {
   readonly id: string;
-  readonly stats: EventSourceMappingStats = { invocations: 0, functionErrors: 0, partialFailures: 0, discardedBatches: 0, discardedRecords: 0 };
+  readonly stats: EventSourceMappingStats = {
+    invocations: 0,
+    functionErrors: 0,
+    partialFailures: 0,
+    discardedBatches: 0,
+    discardedRecords: 0,
+    filteredRecords: 0,
+  };
   private readonly controller = new AbortController();
+  private readonly filter: ((record: DynamoDBRecord) => boolean) | undefined;
   private readonly functionArn: string;
   private readonly clock: () => number;
   private readonly log: (entry: EventSourceMappingLogEntry) => void;
@@ -135,9 +181,10 @@ export class EventSourceMapping {
     this.functionArn = options.functionArn ?? localFunctionArn(options.mapping.function);
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? defaultLog;
+    this.filter = entityFilter(options.mapping);
   }
 
-  /** The sequence number of the last record processed or given up on. */
+  /** The sequence number of the last record processed, given up on or filtered out. */
   get checkpoint(): string | undefined {
     return this.position;
   }
@@ -197,27 +244,66 @@ export class EventSourceMapping {
     const { batchSize, maximumBatchingWindowSeconds } = this.options.mapping;
     const stream = this.options.stream;
     while (!this.signal.aborted) {
-      let entries = stream.read(this.position, batchSize);
-      if (entries.length === 0) {
-        await stream.nextAppend(this.signal);
+      let read = this.readBatch();
+      if (read.entries.length === 0) {
+        if (read.scannedTo === undefined) {
+          await stream.nextAppend(this.signal);
+        } else {
+          // Only filtered-out records: checkpoint past them without invoking.
+          this.advance(read.scannedTo, read);
+        }
         continue;
       }
-      if (maximumBatchingWindowSeconds > 0 && entries.length < batchSize) {
+      if (maximumBatchingWindowSeconds > 0 && read.entries.length < batchSize) {
         const deadline = Date.now() + maximumBatchingWindowSeconds * 1000;
-        while (entries.length < batchSize && !this.signal.aborted) {
+        while (read.entries.length < batchSize && !this.signal.aborted) {
           const remaining = deadline - Date.now();
           if (remaining <= 0) break;
           await this.appendOrTimeout(remaining);
-          entries = stream.read(this.position, batchSize);
+          read = this.readBatch();
         }
         if (this.signal.aborted) break;
       }
-      entries = limitEventSize(entries);
+      const entries = limitEventSize(read.entries);
       const completed = await this.process(entries);
       if (!completed) break;
-      this.position = entries[entries.length - 1]!.sequenceNumber;
-      this.notifyProgress();
+      // The whole batch went: the filtered-out records after it go too. A batch cut short by the
+      // event size limit ends at its own last record (what follows is read again).
+      this.advance(entries.length === read.entries.length ? read.scannedTo! : entries[entries.length - 1]!.sequenceNumber, read);
     }
+  }
+
+  /** Reads the next batch after the checkpoint: up to `batchSize` records that pass the filter. */
+  private readBatch(): BatchRead {
+    const { batchSize } = this.options.mapping;
+    const stream = this.options.stream;
+    if (!this.filter) {
+      const entries = stream.read(this.position, batchSize);
+      return { entries, scannedTo: entries.at(-1)?.sequenceNumber, filtered: [] };
+    }
+    const entries: StreamEntry[] = [];
+    const filtered: string[] = [];
+    let scannedTo: string | undefined;
+    for (;;) {
+      const chunk = stream.read(scannedTo ?? this.position, Math.max(batchSize, FILTER_READ_CHUNK));
+      if (chunk.length === 0) break;
+      for (const entry of chunk) {
+        scannedTo = entry.sequenceNumber;
+        if (!this.filter(entry.record)) {
+          filtered.push(entry.sequenceNumber);
+        } else if (entries.push(entry) === batchSize) {
+          return { entries, scannedTo, filtered };
+        }
+      }
+    }
+    return { entries, scannedTo, filtered };
+  }
+
+  /** Moves the checkpoint to `position`, counting the filtered-out records it moves past. */
+  private advance(position: string, read: BatchRead): void {
+    for (const sequenceNumber of read.filtered) if (sequenceNumber <= position) this.stats.filteredRecords += 1;
+    this.position = position;
+    this.notifyProgress();
   }
 
   /** Delivers one batch, with bisecting, partial retries and retries; false if stopped midway. */

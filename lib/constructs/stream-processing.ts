@@ -1,15 +1,15 @@
 /**
  * The DynamoDB stream fan-out: the queues of `QUEUES` (where batches that ran out of retries are
  * recorded) and the event source mappings of `STREAM_MAPPINGS`, each from a table's stream to its
- * function with its on-failure queue.
+ * function with its on-failure queue and, for a mapping with `entities`, its event filter.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { QUEUES, STREAM_MAPPINGS, type QueueName, type TableName } from '../system';
+import { QUEUES, STREAM_MAPPINGS, type QueueName, type StreamMappingDefinition, type TableName } from '../system';
 import { entries, pascal } from './definition';
 import type { FunctionLookup } from './functions';
 
@@ -59,9 +59,25 @@ export function createStreamProcessing(scope: Construct, props: StreamProcessing
       maxRecordAge: Duration.seconds(m.maximumRecordAgeSeconds),
       reportBatchItemFailures: m.reportBatchItemFailures,
       onFailure: new SqsDlq(queues[m.onFailure]),
+      ...(m.entities !== undefined && { filters: entityFilters(m) }),
     });
     props.getFunction(m.function).addEventSource(source);
     mappings[m.id] = source;
   }
   return { queues, mappings };
+}
+
+/**
+ * The Lambda event filter of a mapping's `entities`: two patterns, which Lambda ORs, one on the new
+ * and one on the old image, each matching a string `entity` attribute equal to one of the entities
+ * (`{"dynamodb":{"NewImage":{"entity":{"S":["MESSAGE"]}}}}`, DynamoDB-JSON as in the stream
+ * record). A record with neither image matching is dropped before batching.
+ */
+export function entityFilters(m: StreamMappingDefinition): Array<Record<string, unknown>> {
+  const entities = m.entities ?? [];
+  if (entities.length === 0 || entities.some((entity) => entity === '')) {
+    throw new Error(`Stream mapping ${m.id}: entities must list at least one non-empty entity (or be left out to receive every record)`);
+  }
+  const values = FilterRule.or(...entities);
+  return (['NewImage', 'OldImage'] as const).map((image) => FilterCriteria.filter({ dynamodb: { [image]: { entity: { S: values } } } }));
 }

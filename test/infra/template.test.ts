@@ -7,9 +7,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { App, Duration, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Code, Function as LambdaFunction, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { CONNECTION_ENTITY } from '../../lambdas/adapters/dynamodb/connection-repository';
+import { ENTITY } from '../../lambdas/adapters/dynamodb/keys';
+import { ChannelFlows } from '../../lib/channel-flows';
 import { ChannelFlowsStack, type ChannelFlowsStackProps } from '../../lib/channel-flows-stack';
 import {
+  ALARMS,
   ENV,
   FUNCTIONS,
   PROCESSORS,
@@ -818,7 +824,151 @@ describe('stream event source mappings', () => {
       assert.deepEqual(p.DestinationConfig, { OnFailure: { Destination: { 'Fn::GetAtt': [queueIds[m.onFailure], 'Arn'] } } });
       assert.notEqual(p.Enabled, false);
     });
+
+    const filterTitle = m.entities
+      ? `only records whose new or old image has entity ${m.entities.join(' or ')}`
+      : 'no event filter (every record)';
+    test(`${m.id}: FilterCriteria as the definition's entities say: ${filterTitle}`, () => {
+      const [[, mapping]] = mappings.filter(
+        ([, r]) =>
+          JSON.stringify(r.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableIds[m.table], 'StreamArn'] }) &&
+          JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ Ref: functionIds[m.function] }),
+      ) as [[string, Json]];
+      const criteria = mapping.Properties.FilterCriteria;
+      if (!m.entities) {
+        assert.equal(criteria, undefined);
+        return;
+      }
+      assert.deepEqual(Object.keys(criteria), ['Filters']);
+      for (const filter of criteria.Filters) {
+        assert.deepEqual(Object.keys(filter), ['Pattern']);
+        assert.equal(typeof filter.Pattern, 'string', 'a JSON string, as Lambda takes it');
+        assert.ok(filter.Pattern.length <= 4096);
+      }
+      // Lambda ORs the filters: the new image's entity, or the old one's (removals have only the old image).
+      assert.deepEqual(criteria.Filters.map((filter: Json) => JSON.parse(filter.Pattern)), [
+        { dynamodb: { NewImage: { entity: { S: [...m.entities] } } } },
+        { dynamodb: { OldImage: { entity: { S: [...m.entities] } } } },
+      ]);
+    });
   }
+
+  test('the fan-out gets messages and memberships, the session opener connections: entities as the handlers and repositories name them', () => {
+    const entitiesOf = (id: string) => STREAM_MAPPINGS.find((m) => m.id === id)?.entities;
+    assert.deepEqual(entitiesOf('MessageEvents'), [ENTITY.message]);
+    assert.deepEqual(entitiesOf('MembershipEvents'), [ENTITY.membership]);
+    assert.deepEqual(entitiesOf('SessionEvents'), [CONNECTION_ENTITY]);
+    for (const m of STREAM_MAPPINGS) {
+      if (m.entities) assert.equal(TABLES[m.table].stream, 'NEW_AND_OLD_IMAGES', `${m.id} filters on both images`);
+    }
+  });
+});
+
+describe('alarms', () => {
+  const { stack, resources, queueIds, functionIds } = defaults;
+  const alarms = ofType(resources, 'AWS::CloudWatch::Alarm');
+  const streamFunctions = [...new Set(STREAM_MAPPINGS.map((m) => m.function))];
+
+  /** The alarms on one metric of one resource (by its single dimension). */
+  const alarmsOn = (all: Array<[string, Json]>, namespace: string, metricName: string, dimension: Json) =>
+    all.filter(
+      ([, a]) =>
+        a.Properties.Namespace === namespace &&
+        a.Properties.MetricName === metricName &&
+        JSON.stringify(a.Properties.Dimensions) === JSON.stringify([dimension]),
+    );
+
+  /** One period of ALARMS.periodSeconds above the threshold alarms; no data is not breaching. */
+  function assertAlarm(found: Array<[string, Json]>, statistic: string, threshold: number): void {
+    assert.equal(found.length, 1, 'exactly one alarm on this metric');
+    const p = found[0]![1].Properties;
+    assert.equal(p.Statistic, statistic);
+    assert.equal(p.Threshold, threshold);
+    assert.equal(p.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(p.Period, ALARMS.periodSeconds);
+    assert.equal(p.EvaluationPeriods, 1);
+    assert.equal(p.DatapointsToAlarm, 1);
+    assert.equal(p.TreatMissingData, 'notBreaching');
+    assert.equal(p.ExtendedStatistic, undefined);
+    assert.equal(p.Metrics, undefined, 'a plain metric, not a math expression');
+    assert.ok(typeof p.AlarmDescription === 'string' && p.AlarmDescription.length > 0);
+  }
+
+  test('the operator\'s alarms: 5-minute periods, any visible queue message, IteratorAge above 60 s, errors of the four background functions', () => {
+    assert.equal(ALARMS.periodSeconds, 300);
+    assert.equal(ALARMS.queueMessagesVisibleAbove, 0);
+    assert.equal(ALARMS.iteratorAgeSecondsAbove, 60);
+    assert.deepEqual([...ALARMS.functionErrors].sort(), ['fanout', 'pendingSweeper', 'processorOutcome', 'sessionOpener']);
+  });
+
+  test('one alarm per queue, per stream-mapped function and per function of ALARMS.functionErrors, and no other; all exposed as `alarms`', () => {
+    assert.equal(alarms.length, names(QUEUES).length + streamFunctions.length + ALARMS.functionErrors.length);
+    const exposed = stack.channelFlows.alarms.map((alarm) => stack.getLogicalId(alarm.node.defaultChild as CfnResource)).sort();
+    assert.deepEqual(exposed, alarms.map(([id]) => id).sort());
+  });
+
+  for (const name of names(QUEUES)) {
+    test(`${name} queue: ApproximateNumberOfMessagesVisible Maximum > ${ALARMS.queueMessagesVisibleAbove} (a batch was dead-lettered)`, () => {
+      const dimension = { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueIds[name], 'QueueName'] } };
+      assertAlarm(alarmsOn(alarms, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', dimension), 'Maximum', ALARMS.queueMessagesVisibleAbove);
+    });
+  }
+
+  for (const m of STREAM_MAPPINGS) {
+    test(`${m.id}: IteratorAge of ${m.function} Maximum > ${ALARMS.iteratorAgeSecondsAbove} s (in milliseconds)`, () => {
+      const dimension = { Name: 'FunctionName', Value: { Ref: functionIds[m.function] } };
+      assertAlarm(alarmsOn(alarms, 'AWS/Lambda', 'IteratorAge', dimension), 'Maximum', ALARMS.iteratorAgeSecondsAbove * 1000);
+    });
+  }
+
+  for (const name of ALARMS.functionErrors) {
+    test(`${name}: Errors Sum > 0`, () => {
+      const dimension = { Name: 'FunctionName', Value: { Ref: functionIds[name] } };
+      assertAlarm(alarmsOn(alarms, 'AWS/Lambda', 'Errors', dimension), 'Sum', 0);
+    });
+  }
+
+  test('no IteratorAge alarm on a function without a stream mapping, no Errors alarm on a function not listed', () => {
+    for (const name of names(FUNCTIONS)) {
+      const dimension = { Name: 'FunctionName', Value: { Ref: functionIds[name] } };
+      if (!streamFunctions.includes(name)) assert.equal(alarmsOn(alarms, 'AWS/Lambda', 'IteratorAge', dimension).length, 0, name);
+      if (!ALARMS.functionErrors.includes(name)) assert.equal(alarmsOn(alarms, 'AWS/Lambda', 'Errors', dimension).length, 0, name);
+    }
+  });
+
+  test('without alarmAction: no alarm has an action, and no SNS topic is created', () => {
+    for (const [id, a] of alarms) {
+      assert.equal(a.Properties.AlarmActions, undefined, id);
+      assert.equal(a.Properties.OKActions, undefined, id);
+      assert.equal(a.Properties.InsufficientDataActions, undefined, id);
+    }
+    assert.equal(ofType(resources, 'AWS::SNS::Topic').length, 0);
+  });
+
+  test('with alarmAction (an SNS topic): every alarm notifies it on ALARM, and only then', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const own = new Stack(app, 'Operations');
+    const topic = new Topic(own, 'OnCall');
+    const cf = new ChannelFlows(own, 'ChannelFlows', { alarmAction: new SnsAction(topic) });
+    const withAction = ofType(Template.fromStack(own).toJSON().Resources, 'AWS::CloudWatch::Alarm');
+    assert.equal(withAction.length, alarms.length);
+    assert.equal(cf.alarms.length, alarms.length);
+    const topicRef = { Ref: own.getLogicalId(topic.node.defaultChild as CfnResource) };
+    for (const [id, a] of withAction) {
+      assert.deepEqual(a.Properties.AlarmActions, [topicRef], id);
+      assert.equal(a.Properties.OKActions, undefined, id);
+      assert.equal(a.Properties.InsufficientDataActions, undefined, id);
+    }
+  });
+
+  test('ChannelFlowsStack hands alarmAction to the construct', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:on-call';
+    const topic = Topic.fromTopicArn(new Stack(new App(), 'Elsewhere'), 'OnCall', arn);
+    const { resources: withTopic } = build({ alarmAction: new SnsAction(topic) });
+    const withAction = ofType(withTopic, 'AWS::CloudWatch::Alarm');
+    assert.equal(withAction.length, alarms.length);
+    for (const [id, a] of withAction) assert.deepEqual(a.Properties.AlarmActions, [arn], id);
+  });
 });
 
 describe('queues', () => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { STREAM_MAPPINGS, type FunctionName, type StreamMappingDefinition } from '../../lib/system';
+import { CONNECTION_ENTITY } from '../../lambdas/adapters/dynamodb/connection-repository';
+import { ENTITY } from '../../lambdas/adapters/dynamodb/keys';
 import {
+  entityFilter,
   EventSourceMapping,
   localFunctionArn,
   startEventSourceMappings,
@@ -47,8 +50,9 @@ function start(overrides: Partial<StreamMappingDefinition>, invoke: (event: Dyna
   return mapping;
 }
 
+/** Puts a message item (an entity the MessageEvents mapping passes, unless `extra` says otherwise). */
 async function put(pk: string, extra: Record<string, unknown> = {}): Promise<void> {
-  await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.messages, Item: { pk, sk: 'item', ...extra } }));
+  await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.messages, Item: { pk, sk: 'item', entity: ENTITY.message, ...extra } }));
 }
 
 const pkOf = (record: DynamoDBRecord): string => record.dynamodb!.Keys!.pk!.S!;
@@ -355,9 +359,9 @@ describe('event source mapping', () => {
     running.push(mappings);
     assert.deepEqual([...mappings.mappings.keys()], STREAM_MAPPINGS.map((mapping) => mapping.id));
 
-    await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.messages, Item: { pk: 'msg', sk: '1' } }));
-    await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.channels, Item: { pk: 'ch', sk: 'member' } }));
-    await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.connections, Item: { pk: 'conn#poison', sk: 'c' } }));
+    await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.messages, Item: { pk: 'msg', sk: '1', entity: ENTITY.message } }));
+    await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.channels, Item: { pk: 'ch', sk: 'member', entity: ENTITY.membership } }));
+    await t.doc.send(new PutCommand({ TableName: t.dynamo.tableNames.connections, Item: { pk: 'conn#poison', sk: 'c', entity: CONNECTION_ENTITY } }));
     await waitFor(() => failures().length > 0, 'the on-failure record');
     await mappings.caughtUp();
 
@@ -370,6 +374,173 @@ describe('event source mapping', () => {
     assert.equal(failure!.requestContext.functionArn, localFunctionArn('sessionOpener'));
     assert.equal(failure!.DDBStreamBatchInfo.streamArn, streams.connections!.streamArn);
     assert.equal(failure!.requestContext.approximateInvokeCount, 1 + sessionMapping.maximumRetryAttempts);
+  });
+});
+
+describe('event filtering (entities)', () => {
+  const mappingOf = (id: string) => STREAM_MAPPINGS.find((mapping) => mapping.id === id)!;
+
+  test('each mapping of lib/system.ts passes exactly the entities its handler acts on, named as the repositories write them', () => {
+    assert.deepEqual(mappingOf('MessageEvents').entities, [ENTITY.message]);
+    assert.deepEqual(mappingOf('MembershipEvents').entities, [ENTITY.membership]);
+    assert.deepEqual(mappingOf('SessionEvents').entities, [CONNECTION_ENTITY]);
+  });
+
+  test('the filter: new or old image with a string entity among those listed; no entities, no filter; an empty list is refused', () => {
+    const image = (entity: unknown) => (entity === undefined ? { pk: { S: 'p' } } : { pk: { S: 'p' }, entity });
+    const record = (newImage?: object, oldImage?: object): DynamoDBRecord => ({
+      dynamodb: { ...(newImage && { NewImage: newImage }), ...(oldImage && { OldImage: oldImage }) },
+    }) as DynamoDBRecord;
+    const passes = entityFilter(definition({ entities: ['MESSAGE', 'MEMBERSHIP'] }))!;
+    assert.equal(passes(record(image({ S: 'MESSAGE' }))), true, 'insert');
+    assert.equal(passes(record(image({ S: 'MEMBERSHIP' }), image({ S: 'MEMBERSHIP' }))), true, 'modify');
+    assert.equal(passes(record(undefined, image({ S: 'MESSAGE' }))), true, 'remove');
+    assert.equal(passes(record(image(undefined), image({ S: 'MESSAGE' }))), true, 'either image is enough');
+    assert.equal(passes(record(image({ S: 'SEND_TOKEN' }))), false);
+    assert.equal(passes(record(image({ S: 'message' }))), false, 'case matters');
+    assert.equal(passes(record(image({ SS: ['MESSAGE'] }))), false, 'only a string attribute');
+    assert.equal(passes(record(image(undefined), image(undefined))), false, 'no entity attribute');
+    assert.equal(passes(record()), false);
+    assert.equal(entityFilter(definition({ entities: undefined })), undefined);
+    assert.throws(() => entityFilter(definition({ entities: [] })), /MessageEvents: entities must list at least one/);
+    assert.throws(() => start({ entities: [''] }, async () => undefined), /entities must list at least one non-empty entity/);
+  });
+
+  test('records of other entities never reach the function, do not count towards batchSize, and are checkpointed past', async () => {
+    const stream = t.dynamo.streams.messages!;
+    const expected: string[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      if (index % 3 === 1) {
+        await put(`m${index}`);
+        expected.push(`m${index}`);
+      } else if (index % 3 === 0) {
+        await put(`token${index}`, { entity: ENTITY.sendToken });
+      } else {
+        await put(`bare${index}`, { entity: undefined });
+      }
+    }
+    await put('tail-token', { entity: ENTITY.sendToken }); // a filtered-out record at the very end
+    const invocations: string[][] = [];
+    const mapping = start({ batchSize: 2 }, async (event) => {
+      invocations.push(event.Records.map(pkOf));
+      return { batchItemFailures: [] };
+    });
+    await mapping.caughtUp();
+    assert.deepEqual(invocations, [['m1', 'm4'], ['m7', 'm10']], 'full batches of matching records, in stream order');
+    assert.equal(mapping.checkpoint, stream.latestSequenceNumber, 'the trailing filtered-out record is checkpointed past');
+    assert.equal(mapping.stats.filteredRecords, 9);
+    assert.equal(mapping.stats.invocations, 2);
+
+    // Only filtered-out records: no invocation at all, yet caught up.
+    await put('token-only', { entity: ENTITY.sendToken });
+    await put('bare-only', { entity: undefined });
+    await mapping.caughtUp();
+    assert.equal(mapping.stats.invocations, 2);
+    assert.equal(mapping.checkpoint, stream.latestSequenceNumber);
+    assert.equal(mapping.stats.filteredRecords, 11);
+
+    // Updates and removals of a matching item pass on either image; a mapping without entities gets everything.
+    await t.doc.send(new UpdateCommand({
+      TableName: t.dynamo.tableNames.messages,
+      Key: { pk: 'm1', sk: 'item' },
+      UpdateExpression: 'SET edited = :yes',
+      ExpressionAttributeValues: { ':yes': true },
+    }));
+    await t.doc.send(new DeleteCommand({ TableName: t.dynamo.tableNames.messages, Key: { pk: 'm4', sk: 'item' } }));
+    await t.doc.send(new DeleteCommand({ TableName: t.dynamo.tableNames.messages, Key: { pk: 'token0', sk: 'item' } }));
+    await mapping.caughtUp();
+    assert.deepEqual(invocations.slice(2).flat(), ['m1', 'm4']);
+    const everything: string[] = [];
+    const unfiltered = start({ entities: undefined }, async (event) => void everything.push(...event.Records.map(pkOf)));
+    await unfiltered.caughtUp();
+    assert.equal(everything.length, stream.records().length);
+    assert.equal(unfiltered.stats.filteredRecords, 0);
+  });
+
+  test('retries, partial failures and the on-failure record see only the matching records, in order', async () => {
+    for (let index = 0; index < 10; index += 1) {
+      await put(`m${index}`);
+      await put(`token${index}`, { entity: ENTITY.sendToken });
+    }
+    const invocations: string[][] = [];
+    const mapping = start({ maximumRetryAttempts: 2, bisectBatchOnFunctionError: false, reportBatchItemFailures: true }, async (event) => {
+      invocations.push(event.Records.map(pkOf));
+      return { batchItemFailures: event.Records.filter((record) => pkOf(record) === 'm4').map((record) => ({ itemIdentifier: seqOf(record) })) };
+    });
+    const [failure] = await waitFor(() => failures().length > 0 && failures(), 'the on-failure record');
+    await mapping.caughtUp();
+    const all = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'];
+    const fromPoison = ['m4', 'm5', 'm6', 'm7', 'm8', 'm9'];
+    assert.deepEqual(invocations, [all, fromPoison, fromPoison]);
+    assert.equal(failure!.requestContext.condition, 'RetryAttemptsExhausted');
+    assert.equal(failure!.requestContext.approximateInvokeCount, 3);
+    assert.equal(failure!.DDBStreamBatchInfo.startSequenceNumber, sequenceOfItem('m4'));
+    assert.equal(failure!.DDBStreamBatchInfo.endSequenceNumber, sequenceOfItem('m9'));
+    assert.equal(failure!.DDBStreamBatchInfo.batchSize, 6, 'the filtered-out records between them are not part of the batch');
+    assert.equal(mapping.checkpoint, t.dynamo.streams.messages!.latestSequenceNumber);
+    assert.equal(mapping.stats.filteredRecords, 10);
+
+    // Bisecting, too, splits the matching records only.
+    await mapping.stop();
+    const bisected: string[][] = [];
+    const bisecting = start({ startingPosition: 'LATEST', maximumRetryAttempts: 0, bisectBatchOnFunctionError: true }, async (event) => {
+      const pks = event.Records.map(pkOf);
+      bisected.push(pks);
+      if (pks.includes('b2')) throw new Error('poison');
+    });
+    for (let index = 0; index < 4; index += 1) {
+      await put(`skip${index}`, { entity: ENTITY.sendToken });
+      await put(`b${index}`);
+    }
+    await waitFor(() => failures().length > 1, 'the second on-failure record');
+    await bisecting.caughtUp();
+    assert.deepEqual(bisected.flat().filter((pk) => pk.startsWith('skip')), []);
+    assert.ok(bisected.some((batch) => batch.length === 1 && batch[0] === 'b2'), 'the poison record was isolated');
+    const delivered = new Set(bisected.filter((batch) => !batch.includes('b2')).flat());
+    assert.deepEqual([...delivered].sort(), ['b0', 'b1', 'b3']);
+    assert.equal(failures()[1]!.DDBStreamBatchInfo.batchSize, 1);
+  });
+
+  test('startEventSourceMappings applies each mapping\'s entities: tokens, channels and USER# items reach no function', async () => {
+    const calls: { fn: FunctionName; keys: string[] }[] = [];
+    const mappings = startEventSourceMappings({
+      streams: t.dynamo.streams,
+      queues,
+      retryBackoff: FAST,
+      log: quiet,
+      invoke: async (fn, event) => {
+        calls.push({ fn, keys: event.Records.map((record) => `${pkOf(record)} ${record.dynamodb!.Keys!.sk!.S!}`) });
+        return { batchItemFailures: [] };
+      },
+    });
+    running.push(mappings);
+    const { tableNames } = t.dynamo;
+    const items: Array<[string, Record<string, unknown>]> = [
+      [tableNames.messages, { pk: 'CHANNEL#c', sk: 'SEND_TOKEN#u#t', entity: ENTITY.sendToken }],
+      [tableNames.messages, { pk: 'CHANNEL#c', sk: 'MESSAGE#1', entity: ENTITY.message }],
+      [tableNames.channels, { pk: 'CHANNEL#c', sk: 'CHANNEL', entity: ENTITY.channel }],
+      [tableNames.channels, { pk: 'CREATE_TOKEN#u#t', sk: 'TOKEN', entity: ENTITY.createToken }],
+      [tableNames.channels, { pk: 'FLOW#f', sk: 'FLOW', entity: ENTITY.channelFlow }],
+      [tableNames.channels, { pk: 'FLOW#f', sk: 'CHANNEL#c', entity: ENTITY.flowAssociation }],
+      [tableNames.channels, { pk: 'FLOW_CREATE_TOKEN#u#t', sk: 'TOKEN', entity: ENTITY.flowCreateToken }],
+      [tableNames.channels, { pk: 'CHANNEL#c', sk: 'MEMBER#u', entity: ENTITY.membership }],
+      [tableNames.connections, { pk: 'USER#u', sk: 'CONNECTIONS', connectionIds: new Set(['x']) }],
+      [tableNames.connections, { pk: 'CONNECTION#x', sk: 'CONNECTION', entity: CONNECTION_ENTITY }],
+    ];
+    for (const [TableName, Item] of items) await t.doc.send(new PutCommand({ TableName, Item }));
+    await mappings.caughtUp();
+
+    const keysOf = (fn: FunctionName) => calls.filter((call) => call.fn === fn).map((call) => call.keys);
+    assert.deepEqual(keysOf('fanout').sort(), [['CHANNEL#c MEMBER#u'], ['CHANNEL#c MESSAGE#1']], 'the message and the membership, nothing else');
+    assert.deepEqual(keysOf('sessionOpener'), [['CONNECTION#x CONNECTION']], 'the connection, not the user item');
+    assert.equal(mappings.mappings.get('MessageEvents')!.stats.filteredRecords, 1);
+    assert.equal(mappings.mappings.get('MembershipEvents')!.stats.filteredRecords, 5);
+    assert.equal(mappings.mappings.get('SessionEvents')!.stats.filteredRecords, 1);
+    for (const [id, mapping] of mappings.mappings) {
+      const table = STREAM_MAPPINGS.find((definition) => definition.id === id)!.table;
+      assert.equal(mapping.checkpoint, t.dynamo.streams[table]!.latestSequenceNumber, `${id} checkpointed past everything`);
+    }
+    assert.equal(failures().length, 0);
   });
 });
 
