@@ -8,34 +8,13 @@ import {
   UnauthorizedClientException,
 } from '@aws-sdk/client-chime-sdk-messaging';
 import { REST_API, type FunctionName } from '../../lib/system';
-import { LocalFunctions } from '../../local/functions';
+import { TestFunctions, type AnyEvent } from './support';
 import { LocalRestGateway } from '../../local/rest-gateway';
 
 /**
  * The local API Gateway REST API in-process, with test functions as its authorizer and proxy
  * function, driven by raw HTTP (exact bytes on the wire) and the real Chime SDK Messaging client.
  */
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyEvent = any;
-type TestHandler = (event: AnyEvent) => unknown;
-
-/** LocalFunctions takes no injected handlers: this subclass overrides `invoke` and records the calls. */
-class TestFunctions extends LocalFunctions {
-  readonly calls: { readonly name: FunctionName; readonly event: AnyEvent }[] = [];
-  readonly handlers = new Map<FunctionName, TestHandler>();
-
-  override async invoke<Result>(name: FunctionName, event: unknown): Promise<Result> {
-    this.calls.push({ name, event });
-    const handler = this.handlers.get(name);
-    if (!handler) throw new Error(`no test function for ${name}`);
-    return (await handler(event)) as Result;
-  }
-
-  eventsOf(name: FunctionName): AnyEvent[] {
-    return this.calls.filter((call) => call.name === name).map((call) => call.event);
-  }
-}
 
 const AUTHORIZER = REST_API.authorizer;
 const FUNCTION = REST_API.function;

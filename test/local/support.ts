@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb';
+import { LocalFunctions } from '../../local/functions';
+import type { FunctionName } from '../../lib/system';
 
 /** A fresh local DynamoDB (dynalite + stream layer, own tables) and SDK clients that go through the proxy. */
 export interface TestDynamo {
@@ -45,4 +47,29 @@ export async function waitFor<T>(check: () => T | undefined | null | false, desc
 /** The `S` value of an attribute of a DynamoDB JSON image. */
 export function s(image: Record<string, { S?: string }> | undefined, name: string): string | undefined {
   return image?.[name]?.S;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyEvent = any;
+export type TestHandler = (event: AnyEvent) => unknown;
+
+/**
+ * The local gateways with test functions behind them: LocalFunctions loads the handler modules of
+ * lib/system.ts and takes no injected handlers, so this subclass overrides `invoke` and records
+ * every call (synchronously, on entry).
+ */
+export class TestFunctions extends LocalFunctions {
+  readonly calls: { readonly name: FunctionName; readonly event: AnyEvent }[] = [];
+  readonly handlers = new Map<FunctionName, TestHandler>();
+
+  override async invoke<Result>(name: FunctionName, event: unknown): Promise<Result> {
+    this.calls.push({ name, event });
+    const handler = this.handlers.get(name);
+    if (!handler) throw new Error(`no test function for ${name}`);
+    return (await handler(event)) as Result;
+  }
+
+  eventsOf(name: FunctionName): AnyEvent[] {
+    return this.calls.filter((call) => call.name === name).map((call) => call.event);
+  }
 }

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { WebSocket, type RawData } from 'ws';
 import { WEBSOCKET_API, type FunctionName } from '../../lib/system';
-import { LocalFunctions } from '../../local/functions';
+import { TestFunctions, type AnyEvent, type TestHandler } from './support';
 import { LocalWebSocketGateway } from '../../local/websocket-gateway';
 
 /**
@@ -19,29 +19,6 @@ import { LocalWebSocketGateway } from '../../local/websocket-gateway';
  * `ws` client and the real `@aws-sdk/client-apigatewaymanagementapi` client.
  */
 
-// ---------------------------------------------------------------------------------------------
-// Test functions: LocalFunctions loads handler modules from lib/system.ts and takes no injected
-// handlers, so this subclass overrides `invoke` and records every call (synchronously, on entry).
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyEvent = any;
-type TestHandler = (event: AnyEvent) => unknown;
-
-class TestFunctions extends LocalFunctions {
-  readonly calls: { readonly name: FunctionName; readonly event: AnyEvent }[] = [];
-  readonly handlers = new Map<FunctionName, TestHandler>();
-
-  override async invoke<Result>(name: FunctionName, event: unknown): Promise<Result> {
-    this.calls.push({ name, event });
-    const handler = this.handlers.get(name);
-    if (!handler) throw new Error(`no test function for ${name}`);
-    return (await handler(event)) as Result;
-  }
-
-  eventsOf(name: FunctionName): AnyEvent[] {
-    return this.calls.filter((call) => call.name === name).map((call) => call.event);
-  }
-}
 
 const CONNECT = WEBSOCKET_API.routes.$connect;
 const DISCONNECT = WEBSOCKET_API.routes.$disconnect;

@@ -18,14 +18,13 @@ import {
   memberIndexKey,
   membershipKey,
   privacyIndexKey,
+  CHANNELS_INDEX,
 } from './keys';
 import { queryPage } from './paging';
 import { claimOrRead, putIfAbsent, writeIf } from './conditional';
 import { batchGetAll, batchWriteAll } from './batch';
 
 type Item = Record<string, unknown>;
-
-const GSI = 'gsi1';
 
 function channelItem(channel: Channel): Item {
   return {
@@ -101,7 +100,7 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
       this.client,
       {
         TableName: this.tableName,
-        IndexName: GSI,
+        IndexName: CHANNELS_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': privacyIndexKey(privacy) },
       },
@@ -190,7 +189,7 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
       this.client,
       {
         TableName: this.tableName,
-        IndexName: GSI,
+        IndexName: CHANNELS_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': memberIndexKey(userArn) },
       },

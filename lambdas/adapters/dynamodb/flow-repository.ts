@@ -27,13 +27,12 @@ import {
   flowKey,
   flowPartitionKey,
   FLOWS_INDEX_KEY,
+  CHANNELS_INDEX,
 } from './keys';
 import { queryPage } from './paging';
 import { claimOrRead, isConditionFailure, putIfAbsent } from './conditional';
 
 type Item = Record<string, unknown>;
-
-const GSI = 'gsi1';
 
 /**
  * DeleteChannelFlow first marks the flow (`deletingAt`); an association that starts within this
@@ -132,7 +131,7 @@ export class DynamoDbFlowRepository implements ChannelFlowRepository {
       this.client,
       {
         TableName: this.tableName,
-        IndexName: GSI,
+        IndexName: CHANNELS_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': FLOWS_INDEX_KEY },
       },

@@ -1,3 +1,5 @@
+import { TABLES } from '../../../lib/system';
+
 /**
  * Key layout of the two tables (see docs/data-model.md). Ids inside keys are the resource ids of
  * the ARNs; one deployment is one app instance, so the app instance is not part of any key.
@@ -42,3 +44,6 @@ export const ENTITY = {
   message: 'MESSAGE',
   sendToken: 'SEND_TOKEN',
 } as const;
+
+/** The channels table's one index (privacy listing, a member's channels, the list of flows). */
+export const CHANNELS_INDEX = (TABLES.channels.indexes[0] as { readonly indexName: string }).indexName;
