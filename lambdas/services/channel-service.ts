@@ -171,7 +171,8 @@ export class ChannelService {
     assertCanViewChannel(context);
     const page = await this.channels.listMemberships(context.channel.channelId, {
       limit: query.maxResults ?? DEFAULT_PAGE_SIZE,
-      ...(query.type !== undefined && { type: query.type }),
+      // As in Chime: HIDDEN members are listed only when asked for by type.
+      type: query.type ?? 'DEFAULT',
       ...(query.nextToken !== undefined && {
         after: decodeNextToken(query.nextToken, { pk: `CHANNEL#${context.channel.channelId}` }),
       }),

@@ -600,6 +600,28 @@ describe('pagination', () => {
   });
 });
 
+describe('hidden members', () => {
+  test('a HIDDEN member is left out of ListChannelMemberships unless asked for by type, and still a member', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const ghost = await user('ghost');
+    const channelArn = await createChannel(alice, { MemberArns: [alice.arn, bob.arn] });
+    await alice.client.send(new CreateChannelMembershipCommand({ ChannelArn: channelArn, ChimeBearer: alice.arn, MemberArn: ghost.arn, Type: 'HIDDEN' }));
+
+    const listed = async (type?: 'DEFAULT' | 'HIDDEN') =>
+      (
+        await alice.client.send(new ListChannelMembershipsCommand({ ChannelArn: channelArn, ChimeBearer: alice.arn, ...(type && { Type: type }) }))
+      ).ChannelMemberships?.map((membership) => membership.Member?.Arn).sort();
+    assert.deepEqual(await listed(), [alice.arn, bob.arn].sort());
+    assert.deepEqual(await listed('DEFAULT'), [alice.arn, bob.arn].sort());
+    assert.deepEqual(await listed('HIDDEN'), [ghost.arn]);
+
+    // Hidden is about listing only: the hidden member sends and reads like any member.
+    const { MessageId } = await send(ghost, channelArn, 'boo');
+    assert.equal((await getMessage(bob, channelArn, MessageId)).ChannelMessage?.Content, 'boo');
+  });
+});
+
 describe('redaction and deletion', () => {
   test('the sender redacts a message: content cleared, metadata kept, marked redacted', async () => {
     const alice = await user('alice');
