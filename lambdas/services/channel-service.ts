@@ -192,7 +192,8 @@ export class ChannelService {
   private newMembership(channelId: string, memberArn: string, memberId: string, caller: Caller, type: MembershipType, now: number): Membership {
     return {
       channelId,
-      // A user's display name is known only from its own token; others are named by their id.
+      // A user's display name is known only from its own token: others are named by their id until
+      // they send (MessageService refreshes it then).
       member: { arn: memberArn, name: memberArn === caller.userArn ? caller.name : memberId },
       type,
       invitedBy: { arn: caller.userArn, name: caller.name },

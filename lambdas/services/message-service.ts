@@ -81,6 +81,10 @@ export class MessageService {
     await this.messages.markSendTokenStored(channelId, caller.userArn, request.ClientRequestToken);
     // A message waiting for its processor becomes the channel's latest once it is SENT, if ever.
     if (message.status.value === 'SENT') await this.channels.recordLastMessage(channelId, now);
+    // Whoever added this member could only name it by its id; its own token knows its display name.
+    if (context.membership !== undefined && context.membership.member.name !== caller.name) {
+      await this.channels.renameMember(channelId, caller.userArn, caller.name);
+    }
     const dispatched = await this.processing.dispatch(message);
     return { messageId: message.messageId, status: dispatched.status };
   }

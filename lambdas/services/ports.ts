@@ -36,6 +36,8 @@ export interface ChannelRepository {
   /** Stores the membership; resolves the membership already stored when there is one. */
   putMembership(membership: Membership): Promise<Membership>;
   getMembership(channelId: string, userArn: string): Promise<Membership | undefined>;
+  /** Sets the display name a membership shows for its member, if the membership still exists. */
+  renameMember(channelId: string, memberArn: string, name: string): Promise<void>;
   /** Resolves false when there was no such membership. */
   deleteMembership(channelId: string, userArn: string): Promise<boolean>;
   listMemberships(channelId: string, options: PageRequest & { readonly type?: MembershipType }): Promise<Page<Membership>>;

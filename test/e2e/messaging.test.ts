@@ -622,6 +622,20 @@ describe('hidden members', () => {
   });
 });
 
+describe('display names', () => {
+  test("a member added by someone else shows its id until it sends; then its own token's name", async () => {
+    const alice = await user('alice', 'Alice A.');
+    const bob = await user('bob', 'Bob B.');
+    const channelArn = await createChannel(alice, { MemberArns: [alice.arn, bob.arn] });
+    const nameOf = async (member: LocalUser) =>
+      (await alice.client.send(new DescribeChannelMembershipCommand({ ChannelArn: channelArn, ChimeBearer: alice.arn, MemberArn: member.arn })))
+        .ChannelMembership?.Member?.Name;
+    assert.equal(await nameOf(bob), bob.userId);
+    await send(bob, channelArn, 'hi');
+    assert.equal(await nameOf(bob), 'Bob B.');
+  });
+});
+
 describe('redaction and deletion', () => {
   test('the sender redacts a message: content cleared, metadata kept, marked redacted', async () => {
     const alice = await user('alice');

@@ -131,6 +131,21 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
     return (await this.getMembership(membership.channelId, membership.member.arn)) ?? membership;
   }
 
+  async renameMember(channelId: string, memberArn: string, name: string): Promise<void> {
+    await writeIf(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: membershipKey(channelId, memberArn),
+          UpdateExpression: 'SET #member.#name = :name',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#member': 'member', '#name': 'name' },
+          ExpressionAttributeValues: { ':name': name },
+        }),
+      ),
+    );
+  }
+
   async getMembership(channelId: string, userArn: string): Promise<Membership | undefined> {
     const output = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: membershipKey(channelId, userArn), ConsistentRead: true }),
