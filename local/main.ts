@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PROCESSORS } from '../lib/system';
 import { startLocalRuntime } from './runtime';
 
 /**
@@ -40,6 +42,14 @@ const processors = (values.processor ?? []).map((spec) => {
     process.exit(2);
   }
   const [, name, entry, handler] = match as unknown as [string, string, string, string | undefined];
+  if (!name.startsWith(PROCESSORS.defaultPrefix)) {
+    console.error(`--processor ${name}: a processor's name must start with "${PROCESSORS.defaultPrefix}" (flows may name no other function)`);
+    process.exit(2);
+  }
+  if (!existsSync(resolve(entry))) {
+    console.error(`--processor ${name}: no module at ${resolve(entry)}`);
+    process.exit(2);
+  }
   return { name, entry: resolve(entry), ...(handler !== undefined && { handler }) };
 });
 
@@ -56,6 +66,10 @@ const runtime = await startLocalRuntime({
   websocketPort,
   ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
   ...(values['app-instance-id'] !== undefined && { appInstanceId: values['app-instance-id'] }),
+}).catch((error: NodeJS.ErrnoException) => {
+  const hint = error.code === 'EADDRINUSE' ? ' (the port is taken: choose another with --port N, or --port 0 for any free one)' : '';
+  console.error(`The local runtime could not start: ${error.message}${hint}`);
+  process.exit(1);
 });
 
 process.stdout.write(
