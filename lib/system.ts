@@ -72,7 +72,8 @@ export type FunctionName =
   | 'fanout'
   | 'processorOutcome'
   | 'pendingSweeper'
-  | 'moderationProcessor';
+  | 'moderationProcessor'
+  | 'channelCleanup';
 
 export interface FunctionDefinition {
   readonly description: string;
@@ -248,6 +249,20 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionDefinition>> = {
     invokesProcessors: false,
     functionName: '{prefix}moderation',
   },
+  channelCleanup: {
+    description: 'Removes the memberships and messages of a deleted channel, page by page, after DeleteChannel has answered',
+    entry: 'lambdas/handlers/channel-cleanup.ts',
+    handler: 'handler',
+    memorySize: 512,
+    timeoutSeconds: 300,
+    reads: ['channels', 'messages'],
+    writes: ['channels', 'messages'],
+    verifiesTokens: false,
+    managesConnections: false,
+    knowsWebSocketUrl: false,
+    processesFlows: false,
+    invokesProcessors: false,
+  },
 };
 
 /** The REST API: one greedy proxy resource, because ARNs in paths hold slashes once decoded. */
@@ -349,6 +364,8 @@ const STREAM_DEFAULTS = {
 export const STREAM_MAPPINGS: readonly StreamMappingDefinition[] = [
   { id: 'MessageEvents', table: 'messages', function: 'fanout', ...STREAM_DEFAULTS, entities: ['MESSAGE'] },
   { id: 'MembershipEvents', table: 'channels', function: 'fanout', ...STREAM_DEFAULTS, entities: ['MEMBERSHIP'] },
+  // A deleted channel's memberships and messages go after DeleteChannel answered, however many.
+  { id: 'ChannelCleanup', table: 'channels', function: 'channelCleanup', ...STREAM_DEFAULTS, batchSize: 10, entities: ['CHANNEL'] },
   // A SESSION_ESTABLISHED that comes late is worth nothing: give up on such records after a minute.
   {
     id: 'SessionEvents',
@@ -383,7 +400,7 @@ export const ALARMS = {
    * These functions: Errors (Sum) above 0. They run with nobody waiting on the answer (stream
    * consumers, the processors' destination, the schedule), so an error would otherwise go unseen.
    */
-  functionErrors: ['processorOutcome', 'pendingSweeper', 'fanout', 'sessionOpener'] as readonly FunctionName[],
+  functionErrors: ['processorOutcome', 'pendingSweeper', 'fanout', 'sessionOpener', 'channelCleanup'] as readonly FunctionName[],
 } as const;
 
 /**

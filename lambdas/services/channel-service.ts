@@ -81,7 +81,7 @@ export class ChannelService {
     };
     if (!(await this.channels.createChannel(channel))) {
       await this.channels.releaseCreateToken(caller.userArn, request.ClientRequestToken);
-      throw conflict(`A channel with ChannelId ${channelId} already exists`);
+      throw conflict(`A channel with ChannelId ${channelId} already exists (or was just deleted and is being cleaned up)`);
     }
     await Promise.all(
       [...new Set(request.MemberArns ?? [])].map((memberArn, index) =>
@@ -100,8 +100,13 @@ export class ChannelService {
   async deleteChannel(caller: Caller, arn: string): Promise<void> {
     const context = await this.channelContext(caller, arn);
     assertCanDeleteChannel(context);
-    await this.channels.deleteChannel(context.channel.channelId);
-    await this.messages.deleteChannelMessages(context.channel.channelId);
+    await this.channels.deleteChannel(context.channel.channelId, this.clock.now());
+  }
+
+  /** After DeleteChannel: the deleted channel's messages, then its memberships and tombstone. */
+  async purgeDeletedChannel(channelId: string): Promise<void> {
+    await this.messages.deleteChannelMessages(channelId);
+    await this.channels.purgeDeletedChannel(channelId);
   }
 
   async listChannels(

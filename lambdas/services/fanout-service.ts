@@ -38,6 +38,11 @@ export class FanoutService {
   }
 
   async publish(event: ChimeEvent): Promise<DeliveryReport> {
+    // Removing a deleted channel's members one by one is cleanup, not news: announcing each to the
+    // remaining members would cost members² posts.
+    if (event.eventType === 'DELETE_CHANNEL_MEMBERSHIP' && 'membership' in event && !(await this.members.channelExists(event.membership.channelId))) {
+      return { delivered: 0, gone: 0 };
+    }
     const frame = eventFrame(this.app, event);
     let delivered = 0;
     let gone = 0;

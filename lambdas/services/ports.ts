@@ -28,8 +28,13 @@ export interface ChannelRepository {
   createChannel(channel: Channel): Promise<boolean>;
   getChannel(channelId: string): Promise<Channel | undefined>;
   getChannels(channelIds: readonly string[]): Promise<readonly Channel[]>;
-  /** Removes the channel and its memberships. */
-  deleteChannel(channelId: string): Promise<void>;
+  /**
+   * Deletes the channel for every reader and writer at once (a tombstone) and releases its flow;
+   * its memberships and messages go with `purgeDeletedChannel`, asynchronously.
+   */
+  deleteChannel(channelId: string, at: number): Promise<void>;
+  /** Removes the memberships of a deleted channel, then its tombstone. */
+  purgeDeletedChannel(channelId: string): Promise<void>;
   listChannelsByPrivacy(privacy: ChannelPrivacy, page: PageRequest): Promise<Page<Channel>>;
   recordLastMessage(channelId: string, at: number): Promise<void>;
 
@@ -126,6 +131,8 @@ export interface ConnectionNotifier {
 /** Channel members, page by page, by key. */
 export interface MemberDirectory {
   memberArnPages(channelId: string): AsyncIterable<readonly string[]>;
+  /** False for a channel that does not exist, or has been deleted and is being cleaned up. */
+  channelExists(channelId: string): Promise<boolean>;
 }
 
 /** Reads channel flows; the flow management operations keep them (see ChannelFlowRepository). */

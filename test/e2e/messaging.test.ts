@@ -745,11 +745,19 @@ describe('redaction and deletion', () => {
       channelArn,
     );
     await expectServiceError(listMessages(bob, channelArn), 'NotFoundException', 404);
-    assert.deepEqual(await tables.query('channels', partition), []);
-    assert.deepEqual(await tables.query('messages', partition), []);
+    assert.deepEqual(await channelArnsOfUser(bob), []);
+
+    // Memberships and messages go after DeleteChannel has answered (from the stream), then the tombstone.
+    const deadline = Date.now() + 10_000;
+    while ((await tables.query('channels', partition)).length + (await tables.query('messages', partition)).length > 0) {
+      assert.ok(Date.now() < deadline, 'the deleted channel is cleaned up within 10 s');
+      await sleep(50);
+    }
     const memberIndexLeftovers = (await tables.scan('channels')).filter((item) => item.gsi1sk === partition);
     assert.deepEqual(memberIndexLeftovers, []);
-    assert.deepEqual(await channelArnsOfUser(bob), []);
+    // Once cleaned up, the id is free again, and the new channel starts empty.
+    const again = await createChannel(alice, { ChannelId: channelIdOf(channelArn), MemberArns: [alice.arn] });
+    assert.deepEqual(await listMessages(alice, again).then((page) => page.ChannelMessages), []);
   });
 });
 

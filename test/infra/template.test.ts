@@ -894,11 +894,11 @@ describe('alarms', () => {
     assert.ok(typeof p.AlarmDescription === 'string' && p.AlarmDescription.length > 0);
   }
 
-  test('the operator\'s alarms: 5-minute periods, any visible queue message, IteratorAge above 60 s, errors of the four background functions', () => {
+  test('the operator\'s alarms: 5-minute periods, any visible queue message, IteratorAge above 60 s, errors of the five background functions', () => {
     assert.equal(ALARMS.periodSeconds, 300);
     assert.equal(ALARMS.queueMessagesVisibleAbove, 0);
     assert.equal(ALARMS.iteratorAgeSecondsAbove, 60);
-    assert.deepEqual([...ALARMS.functionErrors].sort(), ['fanout', 'pendingSweeper', 'processorOutcome', 'sessionOpener']);
+    assert.deepEqual([...ALARMS.functionErrors].sort(), ['channelCleanup', 'fanout', 'pendingSweeper', 'processorOutcome', 'sessionOpener']);
   });
 
   test('one alarm per queue, per stream-mapped function and per function of ALARMS.functionErrors, and no other; all exposed as `alarms`', () => {

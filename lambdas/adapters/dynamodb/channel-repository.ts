@@ -37,9 +37,12 @@ function channelItem(channel: Channel): Item {
 }
 
 function toChannel(item: Item): Channel {
-  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, ...channel } = item;
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, deletedAt: _deletedAt, ...channel } = item;
   return channel as unknown as Channel;
 }
+
+/** A deleted channel stays as a tombstone (`deletedAt`) until its memberships and messages are gone. */
+const isLive = (item: Item | undefined): item is Item => item !== undefined && item.deletedAt === undefined;
 
 function membershipItem(membership: Membership): Item {
   return {
@@ -71,28 +74,52 @@ export class DynamoDbChannelRepository implements ChannelRepository, MemberDirec
 
   async getChannel(channelId: string): Promise<Channel | undefined> {
     const output = await this.client.send(new GetCommand({ TableName: this.tableName, Key: channelKey(channelId), ConsistentRead: true }));
-    return output.Item ? toChannel(output.Item) : undefined;
+    return isLive(output.Item) ? toChannel(output.Item) : undefined;
   }
 
   async getChannels(channelIds: readonly string[]): Promise<readonly Channel[]> {
     const items = await batchGetAll(this.client, this.tableName, [...new Set(channelIds)].map(channelKey));
-    const found = new Map(items.map((item) => [item.channelId as string, toChannel(item)]));
+    const found = new Map(items.filter(isLive).map((item) => [item.channelId as string, toChannel(item)]));
     return channelIds.flatMap((id) => found.get(id) ?? []);
   }
 
-  async deleteChannel(channelId: string): Promise<void> {
-    // The channel item goes first: from then on the channel is gone for every reader, and the
-    // memberships that follow are unreachable even if this invocation stops half way.
-    const deleted = await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: channelKey(channelId), ReturnValues: 'ALL_OLD' }));
+  async deleteChannel(channelId: string, at: number): Promise<void> {
+    // One write makes the channel gone for every reader and every writer (a tombstone, out of the
+    // privacy index); its memberships and messages are removed afterwards, from the stream.
+    let deleted: Item | undefined;
+    const marked = await writeIf(async () => {
+      const output = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: channelKey(channelId),
+          UpdateExpression: 'SET deletedAt = :at REMOVE gsi1pk, gsi1sk',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
+          ExpressionAttributeValues: { ':at': at },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      deleted = output.Attributes;
+    });
     // A deleted channel no longer keeps its channel flow in use.
-    const flowArn = deleted.Attributes?.channelFlowArn;
+    const flowArn = marked ? deleted?.channelFlowArn : undefined;
     if (typeof flowArn === 'string') {
       const flowId = flowArn.slice(flowArn.lastIndexOf('/') + 1);
       await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: flowAssociationKey(flowId, channelId) }));
     }
+  }
+
+  async purgeDeletedChannel(channelId: string): Promise<void> {
     for await (const memberArns of this.memberArnPages(channelId)) {
       await batchWriteAll(this.client, this.tableName, memberArns.map((arn) => ({ DeleteRequest: { Key: membershipKey(channelId, arn) } })));
     }
+    // The tombstone goes last, so a channel id is never reused while items of the old channel remain.
+    await writeIf(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: channelKey(channelId), ConditionExpression: 'attribute_exists(deletedAt)' })),
+    );
+  }
+
+  async channelExists(channelId: string): Promise<boolean> {
+    return (await this.getChannel(channelId)) !== undefined;
   }
 
   listChannelsByPrivacy(privacy: ChannelPrivacy, page: PageRequest): Promise<Page<Channel>> {

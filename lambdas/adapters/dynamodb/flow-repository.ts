@@ -213,7 +213,7 @@ export class DynamoDbFlowRepository implements ChannelFlowRepository {
           TableName: this.tableName,
           Key: channelKey(channelId),
           UpdateExpression: 'SET channelFlowArn = :arn, lastUpdatedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(channelFlowArn)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND attribute_not_exists(channelFlowArn)',
           ExpressionAttributeValues: { ':arn': channelFlowArn, ':now': now },
         }),
       );
