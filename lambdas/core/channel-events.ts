@@ -1,5 +1,5 @@
 import { routeMessageEvent, type MessageEventType } from './events';
-import type { ChangeKind, Membership, Message, MessageStatusValue } from './model';
+import type { ChangeKind, Channel, Membership, Message, MessageStatusValue } from './model';
 
 /**
  * What a change to a message or a membership means to WebSocket clients: the typed Chime events
@@ -12,6 +12,7 @@ export type ChimeEventType =
   | 'DELETE_CHANNEL_MESSAGE'
   | 'CREATE_CHANNEL_MEMBERSHIP'
   | 'DELETE_CHANNEL_MEMBERSHIP'
+  | 'DELETE_CHANNEL'
   | 'SESSION_ESTABLISHED';
 
 export type ChimeMessageType = 'STANDARD' | 'CONTROL' | 'SYSTEM';
@@ -23,7 +24,8 @@ export type Audience =
 
 export type ChimeEvent =
   | { readonly eventType: ChimeEventType; readonly messageType: ChimeMessageType; readonly audience: Audience; readonly message: Message }
-  | { readonly eventType: ChimeEventType; readonly messageType: 'SYSTEM'; readonly audience: Audience; readonly membership: Membership };
+  | { readonly eventType: ChimeEventType; readonly messageType: 'SYSTEM'; readonly audience: Audience; readonly membership: Membership }
+  | { readonly eventType: ChimeEventType; readonly messageType: 'SYSTEM'; readonly audience: Audience; readonly channel: Channel };
 
 /** How an item left the table: deleted by a request, or expired by TTL (which is not an event). */
 export type Removal = 'DELETED' | 'EXPIRED';
@@ -129,4 +131,14 @@ export function eventsForMembershipChange({ before, after }: MembershipChangeInp
     ];
   }
   return [];
+}
+
+/** A deleted channel is announced once, to the members it had, before they are removed. */
+export function channelDeletedEvent(channel: Channel): ChimeEvent {
+  return {
+    eventType: 'DELETE_CHANNEL',
+    messageType: 'SYSTEM',
+    audience: { kind: 'CHANNEL_MEMBERS', channelId: channel.channelId, alsoUserArns: [] },
+    channel,
+  };
 }

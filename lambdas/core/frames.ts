@@ -1,13 +1,18 @@
 import type { AppInstance } from './arns';
 import type { ChimeEvent } from './channel-events';
-import { toWireMembership, toWireMessage } from './wire';
+import { toWireChannel, toWireMembership, toWireMessage } from './wire';
 
 /**
  * The WebSocket frames of Chime SDK Messaging: `{"Headers":{…},"Payload":"<JSON string>"}`, the
- * payload being the ChannelMessage (or ChannelMembership) itself, with ISO-8601 timestamps.
+ * payload being the ChannelMessage (or ChannelMembership, or Channel) itself, with ISO-8601 timestamps.
  */
 export function eventFrame(app: AppInstance, event: ChimeEvent): string {
-  const payload = 'message' in event ? toWireMessage(app, event.message, 'iso-8601') : toWireMembership(app, event.membership, 'iso-8601');
+  const payload =
+    'message' in event
+      ? toWireMessage(app, event.message, 'iso-8601')
+      : 'membership' in event
+        ? toWireMembership(app, event.membership, 'iso-8601')
+        : toWireChannel(app, event.channel, 'iso-8601');
   return JSON.stringify({
     Headers: { 'x-amz-chime-event-type': event.eventType, 'x-amz-chime-message-type': event.messageType },
     Payload: JSON.stringify(payload),

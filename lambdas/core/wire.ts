@@ -15,7 +15,8 @@ const optionalTimestamp = (ms: number | undefined, format: TimestampFormat) =>
 
 export const toWireIdentity = (identity: Identity) => ({ Arn: identity.arn, Name: identity.name });
 
-export function toWireChannel(app: AppInstance, channel: Channel) {
+/** Channel, as DescribeChannel returns it and channel events carry it. */
+export function toWireChannel(app: AppInstance, channel: Channel, format: TimestampFormat = 'epoch-seconds') {
   return {
     Name: channel.name,
     ChannelArn: channelArn(app, channel.channelId),
@@ -23,9 +24,9 @@ export function toWireChannel(app: AppInstance, channel: Channel) {
     Privacy: channel.privacy,
     Metadata: channel.metadata,
     CreatedBy: toWireIdentity(channel.createdBy),
-    CreatedTimestamp: timestamp(channel.createdAt, 'epoch-seconds'),
-    LastMessageTimestamp: optionalTimestamp(channel.lastMessageAt, 'epoch-seconds'),
-    LastUpdatedTimestamp: timestamp(channel.lastUpdatedAt, 'epoch-seconds'),
+    CreatedTimestamp: timestamp(channel.createdAt, format),
+    LastMessageTimestamp: optionalTimestamp(channel.lastMessageAt, format),
+    LastUpdatedTimestamp: timestamp(channel.lastUpdatedAt, format),
     ChannelFlowArn: channel.channelFlowArn,
   };
 }

@@ -1,33 +1,48 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { DynamoDbChannelRepository } from '../adapters/dynamodb/channel-repository';
+import { ApiGatewayConnectionNotifier, createManagementClient } from '../adapters/connection-notifier';
+import { DynamoDbChannelRepository, toChannel } from '../adapters/dynamodb/channel-repository';
+import { DynamoDbConnectionRepository } from '../adapters/dynamodb/connection-repository';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { ENTITY } from '../adapters/dynamodb/keys';
 import { DynamoDbMessageRepository } from '../adapters/dynamodb/message-repository';
 import { readItemChange } from '../adapters/dynamodb/stream-records';
-import { appInstanceFromEnvironment, tableName } from '../config';
+import { appInstanceFromEnvironment, connectionsEndpoint, tableName } from '../config';
+import { channelDeletedEvent } from '../core/channel-events';
 import { ChannelService } from '../services/channel-service';
+import { FanoutService } from '../services/fanout-service';
 import { systemClock } from '../services/ports';
 
+const logger = new Logger({ serviceName: 'channel-flows-channel-cleanup' });
+const app = appInstanceFromEnvironment();
 const client = createDocumentClient();
-const channels = new ChannelService(
-  appInstanceFromEnvironment(),
-  new DynamoDbChannelRepository(client, tableName('channels')),
-  new DynamoDbMessageRepository(client, tableName('messages')),
-  systemClock,
+const channelRepository = new DynamoDbChannelRepository(client, tableName('channels'));
+const channels = new ChannelService(app, channelRepository, new DynamoDbMessageRepository(client, tableName('messages')), systemClock);
+const fanout = new FanoutService(
+  app,
+  channelRepository,
+  new DynamoDbConnectionRepository(client, tableName('connections')),
+  new ApiGatewayConnectionNotifier(createManagementClient(connectionsEndpoint())),
 );
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-/** A channel item that has just become a tombstone is a channel to clean up. */
+/** A channel item that has just become a tombstone is a channel to announce and clean up. */
 async function handleRecord(record: DynamoDBRecord): Promise<void> {
   const change = readItemChange(record);
   if (change.entity !== ENTITY.channel) return;
   if (change.after?.deletedAt !== undefined && change.before?.deletedAt === undefined) {
-    await channels.purgeDeletedChannel(change.after.channelId as string);
+    const channel = toChannel(change.after);
+    // Told while its members are still stored. Best effort: the channel is gone either way, and a
+    // client that missed the event gets NotFoundException on its next call.
+    await fanout.publish(channelDeletedEvent(channel)).catch((error: Error) => {
+      logger.warn('DELETE_CHANNEL not delivered to every member', { channelId: channel.channelId, reason: error.message });
+    });
+    await channels.purgeDeletedChannel(channel.channelId);
   }
 }
 
-/** Stream handler of the channels table: removes deleted channels' memberships and messages. */
+/** Stream handler of the channels table: announces deleted channels, then removes their memberships and messages. */
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
   return processPartialResponse(event, handleRecord, processor, { context, processInParallel: false });
 }

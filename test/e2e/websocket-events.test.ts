@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CreateChannelCommand,
   CreateChannelMembershipCommand,
+  DeleteChannelCommand,
   DeleteChannelMessageCommand,
   GetMessagingSessionEndpointCommand,
   RedactChannelMessageCommand,
@@ -205,6 +206,31 @@ describe('WebSocket events', () => {
     await waitUntil(async () => (await connectionItems()).length === before - 1);
     const userItem = (await tables.query('connections', `USER#${bob.arn}`))[0] as { connectionIds?: Set<string> };
     assert.equal(userItem.connectionIds?.size, before - 1);
+  });
+
+  test('a deleted channel is announced once with DELETE_CHANNEL, and its members are not told one by one that they left', async () => {
+    const bobTab = await connect(bob);
+    const { ChannelArn: doomed } = await alice.client.send(
+      new CreateChannelCommand({ AppInstanceArn: system.ready.appInstanceArn, Name: 'doomed', ChimeBearer: alice.arn, MemberArns: [alice.arn, bob.arn, admin.arn] }),
+    );
+    await alice.client.send(new DeleteChannelCommand({ ChannelArn: doomed, ChimeBearer: alice.arn }));
+    const frame = await bobTab.waitFor((candidate) => eventTypeOf(candidate) === 'DELETE_CHANNEL' && (candidate.Payload ?? '').includes(doomed as string));
+    assert.equal(frame.Headers['x-amz-chime-message-type'], 'SYSTEM');
+    const payload = JSON.parse(frame.Payload as string) as { ChannelArn: string; Name: string; CreatedTimestamp: string };
+    assert.equal(payload.ChannelArn, doomed);
+    assert.equal(payload.Name, 'doomed');
+    assert.match(payload.CreatedTimestamp, /^\d{4}-\d{2}-\d{2}T/);
+
+    // Once the cleanup is done (the channel's memberships are gone), a later event shows that no
+    // DELETE_CHANNEL_MEMBERSHIP for the doomed channel came in between.
+    const partition = `CHANNEL#${(doomed as string).slice((doomed as string).lastIndexOf('/') + 1)}`;
+    await waitUntil(async () => (await tables.query('channels', partition)).length === 0);
+    const marker = await send(alice, channelArn, 'after the deletion');
+    await bobTab.waitFor(about('CREATE_CHANNEL_MESSAGE', marker));
+    assert.deepEqual(
+      bobTab.payloads('DELETE_CHANNEL_MEMBERSHIP').filter((membership) => membership.ChannelArn === doomed),
+      [],
+    );
   });
 
   test('a ping is answered with a pong', async () => {

@@ -36,7 +36,7 @@ function channelItem(channel: Channel): Item {
   };
 }
 
-function toChannel(item: Item): Channel {
+export function toChannel(item: Item): Channel {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, deletedAt: _deletedAt, ...channel } = item;
   return channel as unknown as Channel;
 }
