@@ -52,7 +52,8 @@ export class LocalRestGateway {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         console.error('local REST gateway error', error);
-        if (!response.headersSent) gatewayError(response, 500, 'ServiceFailureException', 'ServiceFailure', 'Internal server error');
+        // A function that throws (or a failing authorizer) is API Gateway's 502, shaped by DEFAULT_5XX.
+        if (!response.headersSent) gatewayError(response, 502, 'ServiceFailureException', 'ServiceFailure', 'Internal server error');
         else response.end();
       });
     });

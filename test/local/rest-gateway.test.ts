@@ -222,6 +222,19 @@ describe('the {proxy+} Lambda proxy event', () => {
     assert.equal(doubled.path, '//channels/abc');
   });
 
+  test('a function that throws is a 502 ServiceFailureException, as API Gateway answers a failed proxy integration', async () => {
+    functions.handlers.set(FUNCTION, () => {
+      throw new Error('boom');
+    });
+    const originalError = console.error;
+    console.error = () => undefined;
+    try {
+      assertGatewayError(await raw('GET', '/channels/abc', { Authorization: 'Bearer allow-alice' }), 502, 'ServiceFailureException', 'ServiceFailure');
+    } finally {
+      console.error = originalError;
+    }
+  });
+
   test('a GET has a null body and, without a query, null query parameters', async () => {
     await raw('GET', '/channels/abc', { Authorization: 'Bearer allow-alice' });
     const [event] = functions.eventsOf(FUNCTION);
