@@ -62,6 +62,8 @@ const isSender = (message: Message, caller: Caller) => message.sender.arn === ca
  * is the sender's alone, and a targeted message belongs to its sender and target.
  */
 export function canSeeMessage(message: Message, caller: Caller): boolean {
+  // A denied send is not kept; should its tombstone outlive the write that records DENIED, it is still nobody's.
+  if (message.status.value === 'DENIED') return false;
   if (isSender(message, caller)) return true;
   if (message.status.value !== 'SENT') return false;
   return message.target === undefined || message.target.includes(caller.userArn);

@@ -139,7 +139,8 @@ export class MessageService {
     const context = await this.channelService.channelContext(caller, channelArn);
     validateMessageId(messageId);
     const message = await this.messages.getMessage(context.channel.channelId, messageId);
-    if (!message) throw notFound(`Message ${messageId} does not exist in channel ${channelArn}`);
+    // Denied messages are not stored, so they have no status to read (as in Chime).
+    if (!message || message.status.value === 'DENIED') throw notFound(`Message ${messageId} does not exist in channel ${channelArn}`);
     assertCanReadStatus(message, caller);
     return latestStatus(message);
   }

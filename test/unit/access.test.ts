@@ -267,7 +267,8 @@ describe('canSeeMessage', () => {
     ['SENT', true, true, true, true],
     ['PENDING', true, false, false, false],
     ['FAILED', true, false, false, false],
-    ['DENIED', true, false, false, false],
+    // Denied content is not kept (DESIGN: not readable anywhere once the sender was told), not even by its sender.
+    ['DENIED', false, false, false, false],
   ];
   for (const [status, bySender, byOther, byAdmin, byModerator] of BY_STATUS) {
     test(`${status} message: sender ${bySender}, other member ${byOther}, admin ${byAdmin}, moderator ${byModerator}`, () => {
@@ -284,6 +285,7 @@ describe('canSeeMessage', () => {
     ['SENT', true, true, false, false],
     ['PENDING', true, false, false, false],
     ['FAILED', true, false, false, false],
+    ['DENIED', false, false, false, false],
   ];
   for (const [status, bySender, byTarget, byOther, byAdmin] of TARGETED) {
     test(`targeted ${status} message: sender ${bySender}, target ${byTarget}, other ${byOther}, admin ${byAdmin}`, () => {

@@ -18,6 +18,7 @@ type Item = Record<string, unknown>;
 
 /** NON_PERSISTENT messages live only as long as delivery needs them. */
 const NON_PERSISTENT_LIFETIME_SECONDS = 15 * 60;
+const DENIED_LIFETIME_SECONDS = 60;
 
 /** The sparse `pending` index holds exactly the messages waiting for a processor, by deadline. */
 const PENDING_PARTITION = 'PENDING';
@@ -33,6 +34,9 @@ export function messageItem(message: Message): Item {
     ...(message.persistence === 'NON_PERSISTENT' && {
       expiresAt: Math.floor(message.createdAt / 1000) + NON_PERSISTENT_LIFETIME_SECONDS,
     }),
+    // The DENIED version of a send is deleted right after it is written; should that delete never
+    // happen, TTL removes it.
+    ...(message.status.value === 'DENIED' && { expiresAt: Math.floor(message.lastUpdatedAt / 1000) + DENIED_LIFETIME_SECONDS }),
   };
 }
 
