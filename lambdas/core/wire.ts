@@ -116,13 +116,8 @@ export function toWireChannelFlowSummary(app: AppInstance, flow: ChannelFlow) {
   return { ChannelFlowArn: channelFlowArn(app, flow.flowId), Name: flow.name, Processors: flow.processors.map(toWireProcessor) };
 }
 
-/** ChannelAssociatedWithFlowSummary, the items of ListChannelsAssociatedWithChannelFlow. */
+/** ChannelAssociatedWithFlowSummary, the items of ListChannelsAssociatedWithChannelFlow: a ChannelSummary without LastMessageTimestamp. */
 export function toWireChannelAssociatedWithFlow(app: AppInstance, channel: Channel) {
-  return {
-    Name: channel.name,
-    ChannelArn: channelArn(app, channel.channelId),
-    Mode: channel.mode,
-    Privacy: channel.privacy,
-    Metadata: channel.metadata,
-  };
+  const { LastMessageTimestamp: _lastMessage, ...summary } = toWireChannelSummary(app, channel);
+  return summary;
 }

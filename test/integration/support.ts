@@ -188,13 +188,4 @@ export class CountingProxy {
   }
 }
 
-/** Resolves once `check` is truthy, polled every few milliseconds; rejects after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | null | false, description: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+export { waitFor } from '../local/support';
