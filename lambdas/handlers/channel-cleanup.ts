@@ -1,17 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ApiGatewayConnectionNotifier, createManagementClient } from '../adapters/connection-notifier';
 import { DynamoDbChannelRepository, toChannel } from '../adapters/dynamodb/channel-repository';
-import { DynamoDbConnectionRepository } from '../adapters/dynamodb/connection-repository';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { ENTITY } from '../adapters/dynamodb/keys';
 import { DynamoDbMessageRepository } from '../adapters/dynamodb/message-repository';
 import { readItemChange } from '../adapters/dynamodb/stream-records';
-import { appInstanceFromEnvironment, connectionsEndpoint, tableName } from '../config';
+import { appInstanceFromEnvironment, tableName } from '../config';
 import { channelDeletedEvent } from '../core/channel-events';
 import { ChannelService } from '../services/channel-service';
-import { FanoutService } from '../services/fanout-service';
+import { createFanoutService } from './shared/fanout';
 import { systemClock } from '../services/ports';
 
 const logger = new Logger({ serviceName: 'channel-flows-channel-cleanup' });
@@ -19,12 +17,7 @@ const app = appInstanceFromEnvironment();
 const client = createDocumentClient();
 const channelRepository = new DynamoDbChannelRepository(client, tableName('channels'));
 const channels = new ChannelService(app, channelRepository, new DynamoDbMessageRepository(client, tableName('messages')), systemClock);
-const fanout = new FanoutService(
-  app,
-  channelRepository,
-  new DynamoDbConnectionRepository(client, tableName('connections')),
-  new ApiGatewayConnectionNotifier(createManagementClient(connectionsEndpoint())),
-);
+const fanout = createFanoutService(app, client, channelRepository);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 /** A channel item that has just become a tombstone is a channel to announce and clean up. */

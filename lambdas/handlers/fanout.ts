@@ -1,26 +1,18 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent, DynamoDBBatchResponse } from 'aws-lambda';
-import { createManagementClient, ApiGatewayConnectionNotifier } from '../adapters/connection-notifier';
-import { DynamoDbChannelRepository } from '../adapters/dynamodb/channel-repository';
 import { createDocumentClient } from '../adapters/dynamodb/client';
-import { DynamoDbConnectionRepository } from '../adapters/dynamodb/connection-repository';
 import { toMessage } from '../adapters/dynamodb/message-repository';
 import { toMembership } from '../adapters/dynamodb/channel-repository';
 import { ENTITY } from '../adapters/dynamodb/keys';
 import { readItemChange } from '../adapters/dynamodb/stream-records';
-import { appInstanceFromEnvironment, connectionsEndpoint, tableName } from '../config';
+import { appInstanceFromEnvironment } from '../config';
 import { eventsForMembershipChange, eventsForMessageChange, type ChimeEvent } from '../core/channel-events';
-import { FanoutService } from '../services/fanout-service';
+import { createFanoutService } from './shared/fanout';
 
 const logger = new Logger({ serviceName: 'channel-flows-fanout' });
 const client = createDocumentClient();
-const fanout = new FanoutService(
-  appInstanceFromEnvironment(),
-  new DynamoDbChannelRepository(client, tableName('channels')),
-  new DynamoDbConnectionRepository(client, tableName('connections')),
-  new ApiGatewayConnectionNotifier(createManagementClient(connectionsEndpoint())),
-);
+const fanout = createFanoutService(appInstanceFromEnvironment(), client);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 /** The events a stream record of the messages or channels table stands for. */

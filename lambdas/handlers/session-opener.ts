@@ -1,15 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ApiGatewayConnectionNotifier, createManagementClient } from '../adapters/connection-notifier';
 import { createDocumentClient } from '../adapters/dynamodb/client';
 import { CONNECTION_ENTITY, DynamoDbConnectionRepository, toConnection } from '../adapters/dynamodb/connection-repository';
 import { readItemChange } from '../adapters/dynamodb/stream-records';
-import { connectionsEndpoint, tableName } from '../config';
+import { tableName } from '../config';
 import { SessionService } from '../services/session-service';
+import { createConnectionNotifier } from './shared/fanout';
 
 const sessions = new SessionService(
   new DynamoDbConnectionRepository(createDocumentClient(), tableName('connections')),
-  new ApiGatewayConnectionNotifier(createManagementClient(connectionsEndpoint())),
+  createConnectionNotifier(),
 );
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
